@@ -1,0 +1,5 @@
+import dagster as dg
+
+
+def defs() -> dg.Definitions:
+    return dg.Definitions()

@@ -1,0 +1,75 @@
+"""Where the pipeline reads and writes, resolved once from the environment.
+
+Everything derives from two roots so that the demo campaign, the tests and a real campaign
+never mix: ``FLUX_DATA_DIR`` (default ``data/``) holds every output, ``FLUX_LANDING_DIR``
+(default ``<data>/raw``) is the folder bailleurs drop files into. Paths are read at call time,
+not import time, so tests can point them at a temporary directory with ``monkeypatch.setenv``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+
+# Files larger than this are rejected unread (a bailleur's real export is a few MB).
+DEFAULT_MAX_FILE_MB = 200
+
+
+@dataclass(frozen=True)
+class Paths:
+    data: Path
+    landing: Path
+
+    @property
+    def archive(self) -> Path:
+        """Accepted files, copied byte for byte, named by SHA-256."""
+        return self.data / "archive"
+
+    @property
+    def raw_store(self) -> Path:
+        """One Parquet file per (file version, sheet): the ingested rows, never rewritten."""
+        return self.data / "warehouse" / "raw"
+
+    @property
+    def warehouse(self) -> Path:
+        """The DuckDB file dbt writes to. One writer at a time (pool ``duckdb_writer``)."""
+        return self.data / "warehouse" / "flux.duckdb"
+
+    @property
+    def quality(self) -> Path:
+        """Per-check, per-bailleur results written by the Great Expectations checks."""
+        return self.data / "warehouse" / "quality"
+
+    @property
+    def marts(self) -> Path:
+        """Published outputs: Parquet marts, the analysts' catalog, trames, rapports."""
+        return self.data / "marts"
+
+    @property
+    def catalog(self) -> Path:
+        return self.marts / "catalog.duckdb"
+
+    @property
+    def trames(self) -> Path:
+        return self.marts / "trames"
+
+    @property
+    def rapports(self) -> Path:
+        """Rapports de contrôle, one per dropped file."""
+        return self.marts / "rapports"
+
+
+def paths() -> Paths:
+    data = Path(os.environ.get("FLUX_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+    landing = Path(os.environ.get("FLUX_LANDING_DIR", data / "raw")).resolve()
+    return Paths(data=data, landing=landing)
+
+
+def max_file_bytes() -> int:
+    return int(float(os.environ.get("FLUX_MAX_FILE_MB", DEFAULT_MAX_FILE_MB)) * 1024 * 1024)
