@@ -1,0 +1,186 @@
+"""Publication of the marts for analysts: Parquet files and a read-only DuckDB catalog.
+
+DuckDB allows one writer per file, so analysts never open the warehouse. Each publication
+writes a new *snapshot* folder ``<marts>/.publications/<version>/`` with one Parquet file per
+table, then
+
+- exposes each mart as ``<marts>/<name>.parquet`` (hard link to the snapshot file, swapped in
+  with ``os.replace``: a reader sees the old file or the new one, never half of one);
+- builds ``catalog.duckdb`` as a *new* file of views over the snapshot files and swaps it in
+  with ``os.replace``. A reader holding the previous catalog keeps reading the previous
+  snapshot, whose files stay on disk (the last ``KEEP_PUBLICATIONS`` are kept).
+
+Nothing here depends on Dagster: the ``published_marts`` asset is a thin wrapper.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+PUBLICATIONS_DIR = ".publications"
+# Older snapshots are deleted; a reader still holding a catalog that old gets "file not found",
+# never inconsistent data.
+KEEP_PUBLICATIONS = 3
+# Published by the quality stage into the marts folder; snapshotted so the catalog is consistent.
+QUALITY_MARTS = ("quality_scorecard", "quality_bailleur_status")
+# Raw store tables worth querying when a file is rejected (see docs/runbook.md).
+RAW_TABLES = ("fichiers", "anomalies")
+
+
+@dataclass(frozen=True)
+class Publication:
+    version: str
+    snapshot: Path
+    catalog: Path
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def marts(self) -> list[str]:
+        return [name for name in self.row_counts if is_published_mart(name)]
+
+
+def is_published_mart(table: str) -> bool:
+    """The warehouse tables published as ``<marts>/<name>.parquet`` (contracts.md §3)."""
+    return table.startswith("mart_") or table == "fct_tours"
+
+
+def publication_version(run_id: str, now: datetime | None = None) -> str:
+    """A sortable, unique snapshot name: UTC timestamp then the start of the run id."""
+    now = now or datetime.now(timezone.utc)
+    return f"{now:%Y%m%dT%H%M%S%f}_{run_id[:8]}"
+
+
+def sql_literal(text: str | Path) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def sql_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def warehouse_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = 'main' "
+        "order by table_name"
+    ).fetchall()
+    return [name for (name,) in rows if is_published_mart(name)]
+
+
+def snapshot_warehouse(warehouse: Path, snapshot: Path) -> dict[str, int]:
+    """Copy every mart of the warehouse (opened read-only) into the snapshot folder."""
+    counts: dict[str, int] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in warehouse_tables(con):
+            target = snapshot / f"{table}.parquet"
+            (count,) = con.execute(
+                f"copy (select * from main.{sql_identifier(table)}) "
+                f"to {sql_literal(target)} (format parquet)"
+            ).fetchone()
+            counts[table] = int(count)
+    return counts
+
+
+def snapshot_union(sources: list[Path], target: Path) -> int | None:
+    """Concatenate Parquet files (schemas unioned by name) into one snapshot file."""
+    if not sources:
+        return None
+    files = ", ".join(sql_literal(p) for p in sorted(sources))
+    with duckdb.connect() as con:
+        (count,) = con.execute(
+            f"copy (select * from read_parquet([{files}], union_by_name = true)) "
+            f"to {sql_literal(target)} (format parquet)"
+        ).fetchone()
+    return int(count)
+
+
+def snapshot_side_tables(
+    snapshot: Path, marts_dir: Path, quality_dir: Path | None, raw_store: Path | None
+) -> dict[str, int]:
+    """Quality results and the raw store's file log, when the earlier stages wrote them."""
+    sources: dict[str, list[Path]] = {
+        name: [marts_dir / f"{name}.parquet"]
+        for name in QUALITY_MARTS
+        if (marts_dir / f"{name}.parquet").is_file()
+    }
+    if quality_dir is not None and quality_dir.is_dir():
+        sources["quality_checks"] = list(quality_dir.glob("*.parquet"))
+    if raw_store is not None:
+        for table in RAW_TABLES:
+            sources[table] = list((raw_store / table).glob("*.parquet"))
+    counts = {}
+    for name, files in sources.items():
+        count = snapshot_union(files, snapshot / f"{name}.parquet")
+        if count is not None:
+            counts[name] = count
+    return counts
+
+
+def replace_atomically(source: Path, target: Path) -> None:
+    """Make ``target`` have the content of ``source`` in one rename (same folder, same disk)."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:  # file systems without hard links
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def build_catalog(catalog: Path, snapshot: Path, version: str, row_counts: dict[str, int]) -> None:
+    """Write a new catalog file of views over the snapshot, then swap it in."""
+    tmp = catalog.with_name(f".{catalog.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    with duckdb.connect(str(tmp)) as con:
+        for name in row_counts:
+            con.execute(
+                f"create view {sql_identifier(name)} as "
+                f"select * from read_parquet({sql_literal(snapshot / f'{name}.parquet')})"
+            )
+        con.execute(
+            "create table _publication (version varchar, publie_le timestamptz, "
+            "table_name varchar, nb_lignes bigint)"
+        )
+        con.executemany(
+            "insert into _publication values (?, now(), ?, ?)",
+            [(version, name, count) for name, count in row_counts.items()],
+        )
+    os.replace(tmp, catalog)
+
+
+def prune_publications(root: Path, keep: int = KEEP_PUBLICATIONS) -> None:
+    snapshots = sorted(p for p in root.iterdir() if p.is_dir())
+    for old in snapshots[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def publish(
+    warehouse: Path,
+    marts_dir: Path,
+    catalog: Path,
+    run_id: str,
+    quality_dir: Path | None = None,
+    raw_store: Path | None = None,
+) -> Publication:
+    """Publish the warehouse's marts; on any error the previous publication stays in place."""
+    version = publication_version(run_id)
+    root = marts_dir / PUBLICATIONS_DIR
+    snapshot = root / version
+    snapshot.mkdir(parents=True)
+    try:
+        counts = snapshot_warehouse(warehouse, snapshot)
+        counts |= snapshot_side_tables(snapshot, marts_dir, quality_dir, raw_store)
+    except BaseException:
+        shutil.rmtree(snapshot, ignore_errors=True)
+        raise
+    for name in counts:
+        if is_published_mart(name):
+            replace_atomically(snapshot / f"{name}.parquet", marts_dir / f"{name}.parquet")
+    build_catalog(catalog, snapshot, version, counts)
+    prune_publications(root)
+    return Publication(version=version, snapshot=snapshot, catalog=catalog, row_counts=counts)

@@ -1,0 +1,115 @@
+"""Read the published marts once and hand each trame builder only the rows it may show.
+
+The trames read nothing but ``paths().marts/<mart>.parquet`` (contracts §3) and
+``quality_bailleur_status.parquet`` (contracts §4). A mart that is not published yet reads as
+an empty table, so a partial campaign still produces what it can.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+BAILLEUR_MARTS = (
+    "mart_flux",
+    "mart_soustraits",
+    "mart_flux_perimetre",
+    "mart_bilan_reservataire",
+    "mart_bilan_ventilation",
+    "mart_bilan_territoire",
+    "mart_bilan_territoire_detail",
+    "mart_territoire_ventilation",
+    "mart_previsionnel",
+    "mart_previsionnel_droits",
+    "mart_recipients",
+    "mart_sources",
+)
+REGIONAL_MARTS = ("mart_regional_reservataire", "mart_regional_territoire")
+MARTS = BAILLEUR_MARTS + REGIONAL_MARTS
+QUALITY_STATUS = "quality_bailleur_status"
+
+BailleurKey = tuple[str, int]  # (bailleur_siren, annee)
+
+
+@dataclass(frozen=True)
+class BailleurMarts:
+    """Every mart row of one bailleur for one year."""
+
+    siren: str
+    annee: int
+    frames: dict[str, pl.DataFrame]
+
+    def __getitem__(self, mart: str) -> pl.DataFrame:
+        return self.frames[mart]
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """The marts of a whole campaign, split by bailleur × année once."""
+
+    bailleurs: dict[BailleurKey, BailleurMarts]
+    regional: dict[str, pl.DataFrame]
+    blocked: dict[BailleurKey, str]  # bailleur → French reason, from the quality status
+
+    @property
+    def annees(self) -> list[int]:
+        years = {annee for _, annee in self.bailleurs}
+        for frame in self.regional.values():
+            if "annee" in frame.columns:
+                years.update(frame["annee"].to_list())
+        return sorted(years)
+
+
+def read_mart(root: Path, name: str) -> pl.DataFrame:
+    path = root / f"{name}.parquet"
+    return pl.read_parquet(path) if path.exists() else pl.DataFrame()
+
+
+def _normalise_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """SIREN as text and year as integer, whatever the producer's physical types."""
+    casts = []
+    if "bailleur_siren" in frame.columns:
+        casts.append(pl.col("bailleur_siren").cast(pl.String))
+    if "annee" in frame.columns:
+        casts.append(pl.col("annee").cast(pl.Int64))
+    return frame.with_columns(casts) if casts else frame
+
+
+def _split(frame: pl.DataFrame) -> dict[BailleurKey, pl.DataFrame]:
+    if frame.is_empty() or "bailleur_siren" not in frame.columns:
+        return {}
+    parts = frame.partition_by(["bailleur_siren", "annee"], as_dict=True, maintain_order=True)
+    return {(str(siren), int(annee)): part for (siren, annee), part in parts.items()}
+
+
+def blocked_bailleurs(status: pl.DataFrame) -> dict[BailleurKey, str]:
+    if status.is_empty():
+        return {}
+    status = _normalise_keys(status).filter(pl.col("bloque"))
+    return {
+        (row["bailleur_siren"], row["annee"]): row.get("resume") or "bloqué par le contrôle qualité"
+        for row in status.iter_rows(named=True)
+    }
+
+
+def load_campaign(root: Path) -> Campaign:
+    """Read every mart once from ``root`` (``paths().marts``) and split it by bailleur."""
+    frames = {name: _normalise_keys(read_mart(root, name)) for name in BAILLEUR_MARTS}
+    split = {name: _split(frame) for name, frame in frames.items()}
+    keys = sorted({key for parts in split.values() for key in parts})
+    bailleurs = {
+        key: BailleurMarts(
+            siren=key[0],
+            annee=key[1],
+            frames={name: split[name].get(key, frames[name].clear()) for name in BAILLEUR_MARTS},
+        )
+        for key in keys
+    }
+    regional = {name: _normalise_keys(read_mart(root, name)) for name in REGIONAL_MARTS}
+    return Campaign(
+        bailleurs=bailleurs,
+        regional=regional,
+        blocked=blocked_bailleurs(read_mart(root, QUALITY_STATUS)),
+    )

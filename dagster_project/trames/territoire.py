@@ -1,0 +1,92 @@
+"""Trame EPCI / EPT: one bailleur's bilan consolidated over all réservataires on a territory.
+
+Only the rows of the territory are read (``mart_bilan_territoire*`` and
+``mart_territoire_ventilation`` are restricted to its communes by dbt); the bailleur's
+département-level figures are deliberately not shown, they would cover other communes.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dagster_project.trames.common import safe_stem, sources
+from dagster_project.trames.loader import BailleurMarts
+from dagster_project.trames.model import Report, Sheet, Table
+from dagster_project.trames.notice import notice
+from dagster_project.trames.tables import as_int, breakdown_tables, detail_table, key_figures, share, text
+
+TERRITOIRES = {"EPCI": "EPCI", "EPT": "EPT", "DEPARTEMENT": "Département"}
+
+
+def territory_rows(frame: pl.DataFrame, code: str, types: tuple[str, ...]) -> pl.DataFrame:
+    return frame.filter(
+        (pl.col("territoire_code") == code) & pl.col("territoire_type").is_in(types)
+    )
+
+
+def consolidated_table(row: dict) -> Table:
+    attribues = as_int(row.get("attribues"))
+    return key_figures(
+        "Bilan consolidé sur l'ensemble des réservataires",
+        (
+            ("Logements proposés (tous destinataires, hors flux exclu)", as_int(row.get("proposes")), None),
+            ("Logements attribués (tous destinataires, hors flux exclu)", attribues, share(attribues, attribues)),
+            ("Logements soustraits du flux (hors flux) proposés", as_int(row.get("hors_flux_proposes")), None),
+            ("Logements soustraits du flux (hors flux) attribués", as_int(row.get("hors_flux_attribues")), None),
+            (
+                "Attributions au titre de l'État – publics prioritaires",
+                as_int(row.get("etat_prioritaires_attribues")),
+                share(row.get("etat_prioritaires_attribues"), attribues),
+            ),
+            (
+                "Attributions au titre de l'État – agents publics",
+                as_int(row.get("etat_fonctionnaires_attribues")),
+                share(row.get("etat_fonctionnaires_attribues"), attribues),
+            ),
+            ("Attributions hors QPV", as_int(row.get("attribues_hors_qpv")), row.get("part_hors_qpv")),
+        ),
+        share_header="Part des attributions",
+    )
+
+
+def consolidated_sheets(b: BailleurMarts, code: str, types: tuple[str, ...], row: dict) -> tuple[Sheet, ...]:
+    """The sheets an EPCI/EPT and the State share: consolidation, detail, breakdowns."""
+    detail = territory_rows(b["mart_bilan_territoire_detail"], code, types)
+    ventilation = territory_rows(b["mart_territoire_ventilation"], code, types)
+    return (
+        Sheet(
+            "Bilan consolidé",
+            f"Bilan {b.annee} consolidé – {text(row.get('territoire_nom')) or code}",
+            (consolidated_table(row), detail_table(detail)),
+        ),
+        Sheet(
+            "Ventilations",
+            "Logements proposés et attribués (tous réservataires) : les cinq ventilations",
+            breakdown_tables(ventilation),
+        ),
+    )
+
+
+def build(b: BailleurMarts, recipient: dict) -> Report | None:
+    code = recipient["recipient_code"]
+    rows = territory_rows(b["mart_bilan_territoire"], code, ("EPCI", "EPT"))
+    if rows.is_empty():
+        return None
+    row = rows.row(0, named=True)
+    nom = text(recipient.get("recipient_nom")) or text(row.get("territoire_nom")) or code
+    kind = TERRITOIRES.get(text(row.get("territoire_type")), "")
+    return Report(
+        kind="EPCI_EPT",
+        relpath=f"{b.siren}/epci/{safe_stem(code)}.xlsx",
+        annee=b.annee,
+        titre=f"Bilan {b.annee} de la gestion en flux – trame {kind} (consolidation tous réservataires)",
+        destinataire=nom,
+        bailleur=b.siren,
+        perimetre=f"{kind} {nom} ({code}) : logements situés dans les communes du territoire",
+        recipient_code=code,
+        territoire=code,
+        email=text(recipient.get("email")),
+        sources=sources(b["mart_sources"]),
+        notice=notice("territoire", "detail_reservataire", "part_etat", "hors_qpv", "ventilations", "sources"),
+        sheets=consolidated_sheets(b, code, ("EPCI", "EPT"), row),
+    )

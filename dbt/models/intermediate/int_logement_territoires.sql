@@ -1,0 +1,23 @@
+-- Every territory each dwelling belongs to, one row per (dwelling, level): the join key of
+-- convention perimeters (DEPARTEMENT / EPCI / EPT / COMMUNE, arrondissement included) and
+-- of the territorial consolidations. Unknown communes only get their NON_RENSEIGNE département.
+with logements as (
+    select bailleur_siren, annee, logement_id, commune_insee, commune, departement, epci_siren, ept_siren
+    from {{ ref('dim_logement') }}
+)
+
+select bailleur_siren, annee, logement_id, 'DEPARTEMENT' as territoire_type, departement as territoire_code
+from logements
+union all
+select bailleur_siren, annee, logement_id, 'EPCI', epci_siren
+from logements where epci_siren is not null
+union all
+select bailleur_siren, annee, logement_id, 'EPT', ept_siren
+from logements where ept_siren is not null
+union all
+select bailleur_siren, annee, logement_id, 'COMMUNE', commune
+from logements
+union all
+-- A convention on one Paris arrondissement covers only that arrondissement.
+select bailleur_siren, annee, logement_id, 'COMMUNE', commune_insee
+from logements where commune_insee <> commune

@@ -1,0 +1,10 @@
+-- Flux per bailleur × département: flux brut, soustraits, flux net (domain §3).
+select
+    bailleur_siren,
+    annee,
+    departement,
+    count(*) as flux_brut,
+    count(*) filter (where est_soustrait) as soustraits,
+    count(*) filter (where not est_soustrait) as flux_net
+from {{ ref('int_flux_logements') }}
+group by all
