@@ -6,6 +6,8 @@ its commune's, its EPCI/EPT's) sum to at most 100 %, with the State at 25 % + 5 
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import polars as pl
 
@@ -20,11 +22,22 @@ EMPLOYEURS = [  # AUTRE: employers with reservation rights
     ("POSTE", "La Poste", "356000000"),
     ("EDF", "Électricité de France", "552081317"),
 ]
-PERIMETRE_CATEGORIE = {"COMMUNE": "COMMUNE", "EPT": "EPCI_EPT", "EPCI": "EPCI_EPT"}
+TAUX_TERRITOIRE = (5.0, 7.5)  # EPCI / EPT conventions
 METROPOLE_GRAND_PARIS = "200054781"
-COLUMNS = ["reservataire_code", "reservataire_nom", "reservataire_categorie", "reservataire_siren",
-           "perimetre_type", "perimetre_code", "taux_flux", "reprise_imputee", "date_effet",
-           "date_fin", "email"]
+SCHEMA = {
+    "reservataire_code": pl.String, "reservataire_nom": pl.String,
+    "reservataire_categorie": pl.String, "reservataire_siren": pl.String,
+    "perimetre_type": pl.String, "perimetre_code": pl.String, "taux_flux": pl.Float64,
+    "reprise_imputee": pl.Boolean, "date_effet": pl.Date, "date_fin": pl.Date, "email": pl.String,
+}
+
+
+def ville(nom: str) -> str:
+    """« Ville de Paris », « Ville d'Évry », « Ville du Blanc-Mesnil », « Ville des Lilas »."""
+    for article, contraction in (("Le ", "du "), ("Les ", "des ")):
+        if nom.startswith(article):
+            return f"Ville {contraction}{nom.removeprefix(article)}"
+    return f"Ville d'{nom}" if nom[0] in "AEIOUYÉÈÎ" else f"Ville de {nom}"
 
 
 def _territoires() -> dict[str, str]:
@@ -55,12 +68,13 @@ def _local_perimeters(logements: pl.DataFrame, dep: str, rng: np.random.Generato
 
 def generate_conventions(b: Bailleur, logements: pl.DataFrame, annee: int,
                          rng: np.random.Generator) -> pl.DataFrame:
-    noms_communes = dict(load_seed("ref_communes").select("commune_insee", "commune_nom").iter_rows())
+    noms_communes = dict(
+        load_seed("ref_communes").select("commune_insee", "commune_nom").iter_rows())
     noms_territoires = _territoires()
     employeur = EMPLOYEURS[int(rng.integers(len(EMPLOYEURS)))] if rng.random() < 0.35 else None
     with_region = rng.random() < 0.5
     state = (25.0, 5.0) if rng.random() < 0.8 else (22.5, 5.0)
-    date_effet = [f"{annee - 1}-01-01", "2023-11-24", f"{annee}-01-01"][b.index % 3]
+    date_effet = [date(annee - 1, 1, 1), date(2023, 11, 24), date(annee, 1, 1)][b.index % 3]
     rows, seen = [], set()
 
     def add(code, nom, categorie, siren, ptype, pcode, taux):
@@ -80,7 +94,7 @@ def generate_conventions(b: Bailleur, logements: pl.DataFrame, annee: int,
         if with_region:
             shares.append((REGION, "REGION", rng.choice([2, 3, 5])))
         if employeur:
-            shares.append((employeur, "AUTRE", rng.choice([1, 2, 2.5])))
+            shares.append((employeur, "AUTRE", rng.choice([1.5, 2, 2.5])))
         for (code, nom, siren), categorie, taux in shares:
             add(code, nom, categorie, siren, "DEPARTEMENT", dep, taux)
             total += taux
@@ -89,19 +103,18 @@ def generate_conventions(b: Bailleur, logements: pl.DataFrame, annee: int,
         # two départements (CA Roissy Pays de France) gets one convention only
         territories = [t for t in territories if t not in seen and rng.random() < 0.5]
         seen.update(territories)
-        t_taux = float(rng.choice([5, 7.5])) if territories else 0.0
+        t_taux = float(rng.choice(TAUX_TERRITOIRE)) if territories else 0.0
         for ptype, siren in territories:
             add(f"{ptype}{siren}", noms_territoires.get(siren, f"{ptype} {siren}"), "EPCI_EPT",
                 siren, ptype, siren, t_taux)
-        c_taux = min(float(rng.choice([10, 15, 20])), 100 - total - t_taux)
+        # room is kept for an EPCI convention signed in another département of the EPCI
+        c_taux = min(float(rng.choice([10, 15, 20])), 100 - total - max(TAUX_TERRITOIRE))
         for insee in communes if c_taux >= 5 else []:
-            add(f"VILLE{insee}", f"Ville de {noms_communes[insee]}", "COMMUNE",
+            add(f"VILLE{insee}", ville(noms_communes[insee]), "COMMUNE",
                 luhn_complete(f"21{insee}0"), "COMMUNE", insee, c_taux)
     emails = {code: f"contact@{code.lower()}.example.fr" for code in sorted({r[0] for r in rows})
               if rng.random() < 0.5}
-    return pl.DataFrame(
-        [(*r, emails.get(r[0])) for r in rows], schema=COLUMNS, orient="row",
-    ).with_columns(pl.col("date_effet", "date_fin").str.to_date())
+    return pl.DataFrame([(*r, emails.get(r[0])) for r in rows], schema=SCHEMA, orient="row")
 
 
 def coverage(logements: pl.DataFrame, conventions: pl.DataFrame) -> pl.DataFrame:

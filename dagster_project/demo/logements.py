@@ -10,7 +10,8 @@ from dagster_project.demo.model import QPV_SHARE, Bailleur, communes
 NB_PIECES = np.array([1, 2, 3, 4, 5, 6, 7])
 P_NB_PIECES = np.array([0.12, 0.25, 0.33, 0.22, 0.055, 0.02, 0.005])
 # RPLS FINAN codes by construction era (financements before 1977, then PLA, then PLUS era).
-FINAN_ANCIEN = (["50", "51", "52", "53", "54", "55", "99"], [0.05, 0.12, 0.62, 0.1, 0.05, 0.03, 0.03])
+FINAN_ANCIEN = (["50", "51", "52", "53", "54", "55", "99"],
+                [0.05, 0.12, 0.62, 0.1, 0.05, 0.03, 0.03])
 FINAN_PLA = (["10", "11", "12", "15", "16", "17", "49"], [0.08, 0.1, 0.62, 0.03, 0.07, 0.04, 0.06])
 FINAN_PLUS = (["10", "11", "13", "14", "16", "49"], [0.15, 0.08, 0.5, 0.19, 0.05, 0.03])
 # What a bailleur that writes labels puts instead of the code (all in ref_financements).
@@ -33,7 +34,7 @@ def _footprint(b: Bailleur, rng: np.random.Generator) -> tuple[pl.DataFrame, np.
 
 
 def _construction(n: int, annee: int, rng: np.random.Generator) -> np.ndarray:
-    era = rng.choice(4, size=n, p=[0.12, 0.5, 0.365, 0.015])
+    era = rng.choice(4, size=n, p=[0.12, 0.5, 0.372, 0.008])
     years = np.select(
         [era == 0, era == 1, era == 2],
         [rng.integers(1900, 1946, n), np.clip(rng.normal(1968, 7, n).round(), 1946, 1985),
@@ -44,7 +45,7 @@ def _construction(n: int, annee: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _financement(years: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    out = np.empty(len(years), dtype=object)
+    out = np.empty(len(years), dtype="<U2")
     for mask, (codes, p) in [(years < 1977, FINAN_ANCIEN),
                              ((years >= 1977) & (years < 1996), FINAN_PLA),
                              (years >= 1996, FINAN_PLUS)]:
@@ -63,22 +64,25 @@ def _qpv(foot: pl.DataFrame, idx: np.ndarray, rng: np.random.Generator):
     base = (foot["commune_insee"].str.slice(2).cast(pl.Int64).to_numpy() * 7) % 90
     code = np.char.add(np.char.add("QN0", np.array(deps)[idx]),
                        np.char.add(np.char.zfill((base[idx] + rank + 1).astype(str), 2), "M"))
-    return en_qpv, np.where(en_qpv, code, None)
+    return en_qpv, pl.Series(code).set(pl.Series(~en_qpv), None)
 
 
 def generate_logements(b: Bailleur, annee: int, rng: np.random.Generator) -> pl.DataFrame:
-    """The bailleur's whole stock with contract columns, plus ``departement`` (internal)."""
+    """The bailleur's whole stock with the contract columns, plus the commune's territories
+    (``departement``, ``commune_parent``, ``epci_siren``, ``ept_siren``) for the generator."""
     n = b.nb_logements
     foot, w = _footprint(b, rng)
     idx = rng.choice(foot.height, size=n, p=w / w.sum())
     insee = foot["commune_insee"].to_numpy()[idx]
-    paris_75056 = np.char.startswith(insee.astype(str), "751") & (rng.random(n) < b.part_paris_75056)
+    paris = np.char.startswith(insee.astype(str), "751")
+    paris_75056 = paris & (rng.random(n) < b.part_paris_75056)
     en_qpv, qpv_code = _qpv(foot, idx, rng)
     years = _construction(n, annee, rng)
     finan = _financement(years, rng)
+    finan = pl.Series(finan)
     if b.libelles_financement:
-        finan = np.array([LIBELLE_FINAN.get(f, f) for f in finan], dtype=object)
-    motif = rng.choice([None, *P_HORS_ASSIETTE], size=n,
+        finan = finan.replace(LIBELLE_FINAN)
+    motif = rng.choice(["", *P_HORS_ASSIETTE], size=n,
                        p=[1 - sum(P_HORS_ASSIETTE.values()), *P_HORS_ASSIETTE.values()])
     seq = pl.Series(np.arange(n))
     ids = (f"{b.siren[:3]}-" + seq.cast(pl.String).str.zfill(6) if b.index % 2
@@ -90,13 +94,9 @@ def generate_logements(b: Bailleur, annee: int, rng: np.random.Generator) -> pl.
         "rpls_id": rpls,
         "commune_insee": np.where(paris_75056, "75056", insee),
         "qpv": en_qpv,
-        "qpv_code": pl.Series(qpv_code, dtype=pl.String),
+        "qpv_code": qpv_code,
         "nb_pieces": rng.choice(NB_PIECES, size=n, p=P_NB_PIECES),
-        "financement": pl.Series(finan, dtype=pl.String),
+        "financement": finan,
         "annee_construction": years,
-        "hors_assiette": pl.Series(motif, dtype=pl.String),
-        "departement": foot["departement"].to_numpy()[idx],
-        "commune_parent": foot["commune_parent"].to_numpy()[idx],
-        "epci_siren": foot["epci_siren"].to_numpy()[idx],
-        "ept_siren": foot["ept_siren"].to_numpy()[idx],
-    })
+        "hors_assiette": pl.Series(motif).replace("", None),
+    }).with_columns(foot.select("departement", "commune_parent", "epci_siren", "ept_siren")[idx])

@@ -42,7 +42,9 @@ class Scale:
     nb_logements: int
     nb_grands: int  # the large bailleurs, written first
     taille_grands: tuple[int, int]  # their stock, drawn uniformly in this range
-    taux_rotation: float = 0.06  # vacancies in a year / stock; gives ~1.3 tours per vacancy
+    # relocations in a year / stock: with the year's new buildings and ~1.25 tours per
+    # vacancy, about 100,000 tours for the 1.3 million dwellings of Île-de-France
+    taux_rotation: float = 0.055
     max_lignes_xlsx: int = 15_000  # larger bailleurs are written as CSV (openpyxl is slow)
 
     def fois(self, k: int) -> Scale:
@@ -56,7 +58,7 @@ SCALES = {
     "demo": Scale("demo", nb_bailleurs=12, nb_logements=40_000, nb_grands=2,
                   taille_grands=(8_000, 12_000)),
     "idf": Scale("idf", nb_bailleurs=100, nb_logements=1_300_000, nb_grands=8,
-                 taille_grands=(50_000, 150_000)),
+                 taille_grands=(50_000, 150_000), max_lignes_xlsx=5_000),
 }
 SCALES["idf2"] = replace(SCALES["idf"].fois(2), nom="idf2")
 
@@ -100,7 +102,15 @@ def _sizes(scale: Scale, rng: np.random.Generator) -> np.ndarray:
     nb_petits = scale.nb_bailleurs - scale.nb_grands
     reste = max(scale.nb_logements - int(grands.sum()), nb_petits * 150)
     poids = rng.lognormal(0.0, 1.0, size=nb_petits)
-    petits = np.minimum(np.maximum(150, reste * poids / poids.sum()), lo - 1).astype(np.int64)
+    petits = reste * poids / poids.sum()
+    for _ in range(20):  # small ones stay smaller than the large ones: spread the excess
+        over = petits > lo - 1
+        if not over.any():
+            break
+        excess = (petits[over] - (lo - 1)).sum()
+        petits[over] = lo - 1
+        petits[~over] += excess * petits[~over] / petits[~over].sum()
+    petits = np.maximum(150, petits).astype(np.int64)
     return np.concatenate([np.sort(grands)[::-1], np.sort(petits)[::-1]])
 
 
@@ -112,8 +122,8 @@ def _departements(n: int, grand: bool, rng: np.random.Generator, home: str | Non
     if home is not None:
         chosen = [home] + [d for d in chosen if d != home][: k - 1]
     main = rng.uniform(0.5, 0.85) if k > 1 else 1.0
-    rest = rng.dirichlet(np.ones(k - 1)) * (1 - main) if k > 1 else np.array([])
-    return tuple(chosen), tuple(float(x) for x in np.concatenate([[main], rest]))
+    rest = rng.uniform(0.5, 1.5, k - 1)
+    return tuple(chosen), (main, *(float(x) for x in rest / rest.sum() * (1 - main)))
 
 
 def _formes(sizes: np.ndarray, scale: Scale) -> list[Forme]:
@@ -128,7 +138,8 @@ def _formes(sizes: np.ndarray, scale: Scale) -> list[Forme]:
 
 
 def plan_bailleurs(scale: Scale, seed: int) -> list[Bailleur]:
-    """The campaign's bailleurs, largest first; the largest is based in Paris."""
+    """The campaign's bailleurs, largest first; the two largest are based in Paris and in
+    Seine-Saint-Denis (as the large OPH are), so that even the small scale has both."""
     rng = np.random.default_rng([seed, 0])
     sizes = _sizes(scale, rng)
     sirens: list[str] = []
@@ -140,7 +151,8 @@ def plan_bailleurs(scale: Scale, seed: int) -> list[Bailleur]:
             sirens.append(siren)
     bailleurs = []
     for i, (n, forme) in enumerate(zip(sizes, _formes(sizes, scale), strict=True)):
-        deps, parts = _departements(int(n), i < scale.nb_grands, rng, "75" if i == 0 else None)
+        home = ("75", "93")[i] if i < 2 else None
+        deps, parts = _departements(int(n), i < scale.nb_grands, rng, home)
         bailleurs.append(Bailleur(
             index=i, siren=sirens[i], nb_logements=int(n), departements=deps, parts=parts,
             forme=forme, part_paris_75056=(0.2, 0.0, 1.0)[i % 3],

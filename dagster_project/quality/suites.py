@@ -4,6 +4,8 @@ A suite is a Great Expectations 1.x suite in JSON, written for the regional data
 expectation carries ``meta`` = {"regle": "§6.x", "gravite": "ERREUR"|"AVERTISSEMENT",
 "note": French sentence}; the suite's own ``meta.cles`` lists the columns that identify an
 offending row (the first ones are always ``bailleur_siren``, ``annee`` when the frame has them).
+Row filters use GX's structured conditions (``{"type": "comparison", "column": {"name": …},
+"operator": "==", "parameter": …}``), not the pandas query strings deprecated since GX 1.9.
 Value lists that live in the dbt seeds are written ``{"$PARAMETER": "<name>"}`` and filled at
 run time by ``parameters.expectation_parameters``.
 """
@@ -11,7 +13,6 @@ run time by ``parameters.expectation_parameters``.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,7 +22,23 @@ from dagster_project.settings import EXPECTATIONS_DIR
 
 GRAVITES = ("ERREUR", "AVERTISSEMENT")
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def condition_text(condition: dict[str, Any]) -> str:
+    """A GX row condition (its JSON form: comparison, nullity, and, or) as readable text."""
+    kind = condition["type"]
+    if kind == "comparison":
+        return f"{condition['column']['name']} {condition['operator']} {condition['parameter']}"
+    if kind == "nullity":
+        return f"{condition['column']['name']} {'vide' if condition['is_null'] else 'renseigné'}"
+    joiner = " et " if kind == "and" else " ou "
+    return "(" + joiner.join(condition_text(c) for c in condition["conditions"]) + ")"
+
+
+def condition_columns(condition: dict[str, Any]) -> set[str]:
+    if "conditions" in condition:
+        return set().union(*(condition_columns(c) for c in condition["conditions"]))
+    return {condition["column"]["name"]}
 
 
 class SuiteError(ValueError):
@@ -43,7 +60,7 @@ class Expectation:
         columns += self.kwargs.get("column_list", [])
         label = f"{self.type}({', '.join(columns)})"
         if condition := self.kwargs.get("row_condition"):
-            label += f" si {condition}"
+            label += f" si {condition_text(condition)}"
         return label
 
     def columns(self, available: list[str]) -> set[str]:
@@ -52,8 +69,9 @@ class Expectation:
             return set(available)
         used = {self.kwargs[k] for k in _COLUMN_KWARGS if k in self.kwargs}
         used |= set(self.kwargs.get("column_list", []))
-        used |= set(_IDENTIFIER.findall(self.kwargs.get("row_condition") or "")) & set(available)
-        return used
+        if condition := self.kwargs.get("row_condition"):
+            used |= condition_columns(condition)
+        return used & set(available)
 
 
 @dataclass(frozen=True)

@@ -73,4 +73,5 @@ INDICATEURS: dict[str, str] = {
 
 def notice(*keys: str) -> tuple[tuple[str, str], ...]:
     """(indicator, explanation) lines for the given indicators, in the given order."""
-    return tuple(tuple(INDICATEURS[key].split(" : ", 1)) for key in keys)
+    lines = (INDICATEURS[key].split(" : ", 1) for key in keys)
+    return tuple((label, text[:1].upper() + text[1:]) for label, text in lines)

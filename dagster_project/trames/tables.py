@@ -86,9 +86,9 @@ def breakdown_table(dimension: str, title: str, cells: pl.DataFrame) -> Table:
         share(total_p, total_p),
         share(total_a, total_a),
     )
-    chart = Chart(f"Logements proposés et attribués par {title.lower()}", (1, 2))
+    chart = Chart(f"Logements proposés et attribués – {title}", (1, 2))
     return Table(
-        title=f"Ventilation par {title.lower()}",
+        title=f"Ventilation : {title}",
         columns=columns,
         rows=body,
         total=total,

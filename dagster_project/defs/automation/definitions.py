@@ -1,5 +1,180 @@
+"""Operations: publication for analysts, campaign summary, the `campagne` job and its schedule."""
+
+import hashlib
+import os
+from datetime import datetime, timezone
+
 import dagster as dg
+import polars as pl
+
+from dagster_project.defs.automation.partitions import (
+    campaign_tags,
+    discovered_keys,
+    keys_of_year,
+    register_partitions,
+    run_annee,
+)
+from dagster_project.publish import publish
+from dagster_project.settings import paths
+from dagster_project.summary import FailedCheck, collect, render_markdown, write_summary
+
+DUCKDB_WRITER_POOL = "duckdb_writer"
+CAMPAIGN_JOB = "campagne"
+# [choice] 5 March 06:00 (Europe/Paris): after the 28 February legal deadline for the bilans.
+DEFAULT_CAMPAIGN_CRON = "0 6 5 3 *"
+CAMPAIGN_TIMEZONE = "Europe/Paris"
+
+# The dbt models published by `published_marts` (contracts.md §3), plus the quality scorecard
+# so that publication waits for the quality results it snapshots.
+PUBLISHED_MODELS = (
+    "fct_tours",
+    "mart_flux",
+    "mart_soustraits",
+    "mart_flux_perimetre",
+    "mart_bilan_reservataire",
+    "mart_bilan_ventilation",
+    "mart_bilan_territoire",
+    "mart_bilan_territoire_detail",
+    "mart_territoire_ventilation",
+    "mart_previsionnel",
+    "mart_previsionnel_droits",
+    "mart_regional_reservataire",
+    "mart_regional_territoire",
+    "mart_recipients",
+    "mart_sources",
+)
+
+
+def sources_fingerprint(mart_sources: pl.DataFrame | None) -> tuple[int, str]:
+    """(number of input files, SHA-256 of their sorted hashes): the inputs behind the figures."""
+    if mart_sources is None or "_source_sha256" not in mart_sources.columns:
+        return 0, ""
+    hashes = sorted(set(mart_sources["_source_sha256"].drop_nulls().cast(pl.String)))
+    return len(hashes), hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+
+
+@dg.asset(
+    group_name="publication",
+    pool=DUCKDB_WRITER_POOL,
+    deps=[*PUBLISHED_MODELS, "quality_scorecard"],
+    kinds={"duckdb", "parquet"},
+    description="Marts publiés en Parquet et catalogue DuckDB en lecture seule pour les analystes.",
+)
+def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    p = paths()
+    pub = publish(p.warehouse, p.marts, p.catalog, context.run.run_id, p.quality, p.raw_store)
+    sources_file = pub.snapshot / "mart_sources.parquet"
+    nb_sources, fingerprint = sources_fingerprint(
+        pl.read_parquet(sources_file) if sources_file.is_file() else None
+    )
+    context.log.info(f"{len(pub.marts)} marts publiés dans {p.marts}, catalogue {p.catalog}")
+    return dg.MaterializeResult(
+        metadata={
+            "run_id": context.run.run_id,
+            "version": pub.version,
+            "catalogue": dg.MetadataValue.path(str(p.catalog)),
+            "dossier_marts": dg.MetadataValue.path(str(p.marts)),
+            "nb_fichiers_sources": nb_sources,
+            "empreinte_sources": fingerprint,
+            "nb_lignes": dg.MetadataValue.json(pub.row_counts),
+            **{f"nb_lignes/{name}": count for name, count in pub.row_counts.items()},
+        }
+    )
+
+
+def run_failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[FailedCheck]:
+    """The asset checks (dbt tests and Great Expectations) that failed in this run."""
+    records = instance.get_records_for_run(
+        run_id=run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    failed = []
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if not evaluation.passed:
+            failed.append(
+                FailedCheck(
+                    asset=evaluation.asset_key.to_user_string(),
+                    check=evaluation.check_name,
+                    gravite="ERREUR"
+                    if evaluation.severity == dg.AssetCheckSeverity.ERROR
+                    else "AVERTISSEMENT",
+                )
+            )
+    return failed
+
+
+def run_start(instance: dg.DagsterInstance, run_id: str) -> datetime | None:
+    stats = instance.get_run_stats(run_id)
+    return datetime.fromtimestamp(stats.start_time, timezone.utc) if stats.start_time else None
+
+
+@dg.asset(
+    group_name="publication",
+    deps=["trames", published_marts],
+    kinds={"markdown"},
+    description="Résumé de la campagne en français : dépôts, contrôles en échec, trames écrites.",
+)
+def campaign_summary(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    summary = collect(
+        paths(),
+        run_id=context.run.run_id,
+        annee=run_annee(context.run.tags),
+        run_started=run_start(context.instance, context.run.run_id),
+        failed_checks=run_failed_checks(context.instance, context.run.run_id),
+    )
+    target = write_summary(summary)
+    return dg.MaterializeResult(
+        metadata={
+            "run_id": context.run.run_id,
+            "annee": summary.annee or 0,
+            "bailleurs_recus": len(summary.bailleurs),
+            "bailleurs_acceptes": len(summary.acceptes),
+            "bailleurs_rejetes": len(summary.rejetes),
+            "bailleurs_bloques": len(summary.bloques),
+            "controles_en_echec": len(summary.failed_checks),
+            "trames_ecrites": summary.trames_ecrites,
+            "resume": dg.MetadataValue.path(str(target)),
+            "texte": dg.MetadataValue.md(render_markdown(summary)),
+        }
+    )
+
+
+campagne = dg.define_asset_job(
+    CAMPAIGN_JOB,
+    selection=dg.AssetSelection.all(),
+    description="Toute la campagne d'une année de bilan : ingestion de tous les bailleurs, "
+    "dbt, contrôles, publication, trames, résumé.",
+)
+
+
+def campaign_job() -> dg.JobDefinition:
+    """The resolved `campagne` job; a module-level factory so `dg.reconstructable` can rebuild it."""
+    from dagster_project.definitions import defs as code_location
+
+    return code_location().resolve_job_def(CAMPAIGN_JOB)
+
+
+def campaign_cron() -> str:
+    return os.environ.get("FLUX_CAMPAGNE_CRON", DEFAULT_CAMPAIGN_CRON)
+
+
+@dg.schedule(
+    job=campagne,
+    cron_schedule=campaign_cron(),
+    execution_timezone=CAMPAIGN_TIMEZONE,
+    description="Campagne annuelle sur les fichiers de l'année précédente.",
+)
+def campagne_annuelle(context: dg.ScheduleEvaluationContext):
+    annee = context.scheduled_execution_time.year - 1
+    keys = keys_of_year(register_partitions(context.instance, discovered_keys()), annee)
+    if not keys:
+        return dg.SkipReason(f"Aucun fichier de bilan {annee} dans {paths().landing}.")
+    return dg.RunRequest(tags=campaign_tags(keys, annee))
 
 
 def defs() -> dg.Definitions:
-    return dg.Definitions()
+    return dg.Definitions(
+        assets=[published_marts, campaign_summary],
+        jobs=[campagne],
+        schedules=[campagne_annuelle],
+    )

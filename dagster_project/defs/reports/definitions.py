@@ -1,5 +1,63 @@
+"""The `trames` asset: every workbook of the campaign, from the published marts only."""
+
 import dagster as dg
+
+from dagster_project.settings import paths
+from dagster_project.trames.campaign import generate_trames
+from dagster_project.trames.loader import MARTS
+from dagster_project.trames.options import Options
+
+_DEFAULTS = Options()
+
+
+class TramesConfig(dg.Config):
+    seuil_hors_qpv: float = _DEFAULTS.seuil_hors_qpv
+    plafond_etat: float = _DEFAULTS.plafond_etat
+    plafond_fonctionnaires: float = _DEFAULTS.plafond_fonctionnaires
+    workers: int = 0  # processes rendering workbooks; 0 = one per available core
+
+
+@dg.asset(
+    key="trames",
+    group_name="rapports",
+    deps=[*MARTS, "quality_scorecard", "published_marts"],
+    kinds={"excel"},
+    description=(
+        "Trames des bilans (réservataires, EPCI/EPT, État, prévisionnel, consolidations "
+        "régionales) et leur manifeste, écrites depuis les marts publiés ; seules les trames "
+        "dont le contenu a changé sont réécrites."
+    ),
+)
+def trames(context: dg.AssetExecutionContext, config: TramesConfig) -> dg.MaterializeResult:
+    p = paths()
+    options = Options(
+        seuil_hors_qpv=config.seuil_hors_qpv,
+        plafond_etat=config.plafond_etat,
+        plafond_fonctionnaires=config.plafond_fonctionnaires,
+    )
+    result = generate_trames(
+        p.marts, p.trames, context.run.run_id, options=options, workers=config.workers or None
+    )
+    for bailleur, reason in sorted(result.blocked.items()):
+        context.log.warning(f"Bailleur {bailleur} bloqué par le contrôle qualité, pas de trames : {reason}")
+    context.log.info(
+        f"{len(result.written)} trames écrites, {result.unchanged} inchangées, "
+        f"{result.removed} retirées, en {result.seconds:.1f} s"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "nb_trames": result.files,
+            "nb_ecrites": len(result.written),
+            "nb_inchangees": result.unchanged,
+            "nb_retirees": result.removed,
+            "classeurs_par_seconde": round(result.files_per_second, 1),
+            "duree_s": round(result.seconds, 2),
+            "nb_bailleurs_bloques": len(result.blocked),
+            "bailleurs_bloques": dg.MetadataValue.json(result.blocked),
+            "dossier": dg.MetadataValue.path(str(p.trames)),
+        }
+    )
 
 
 def defs() -> dg.Definitions:
-    return dg.Definitions()
+    return dg.Definitions(assets=[trames])

@@ -1,5 +1,62 @@
+"""The dbt project (staging → dimensions → fct_tours → marts) as Dagster assets and checks."""
+
+from functools import cache
+
 import dagster as dg
+from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from dagster_project.defs.transform.dbt_cli import (
+    PROFILES_DIR,
+    build_args,
+    dbt_executable,
+    export_dbt_env,
+)
+from dagster_project.defs.transform.translator import FluxDbtTranslator
+from dagster_project.settings import DBT_PROJECT_DIR, paths
+
+DUCKDB_WRITER_POOL = "duckdb_writer"
+
+
+@cache
+def dbt_project() -> DbtProject:
+    """Lazy so that importing the code needs no manifest; `dagster dev` parses on load,
+    tests and CI run `dbt parse` explicitly."""
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=PROFILES_DIR)
+    project.prepare_if_dev()
+    return project
+
+
+def translator() -> FluxDbtTranslator:
+    return FluxDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@cache
+def flux_dbt_assets() -> dg.AssetsDefinition:
+    project = dbt_project()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=translator(),
+        pool=DUCKDB_WRITER_POOL,
+        name="flux_dbt",
+    )
+    def _flux_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        export_dbt_env(paths())
+        yield from dbt.cli(build_args(), context=context).stream().fetch_row_counts().fetch_column_metadata()
+
+    return _flux_dbt
 
 
 def defs() -> dg.Definitions:
-    return dg.Definitions()
+    project = dbt_project()
+    return dg.Definitions(
+        assets=[flux_dbt_assets()],
+        resources={
+            "dbt": DbtCliResource(
+                project_dir=project,
+                profiles_dir=str(PROFILES_DIR),
+                dbt_executable=dbt_executable(),
+            )
+        },
+    )

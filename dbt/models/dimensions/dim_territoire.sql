@@ -1,6 +1,7 @@
 -- Territories a consolidated bilan is produced for: départements, EPCI and EPT. `lec` says
 -- whether an EPCI/EPT receives the EPCI/EPT trame: seed ref_epci_lec overrides the default
--- rule [choice]: every EPT, and every EPCI of at least var('lec_epci_nb_communes_min')
+-- rule [choice]: every EPT, the communes of var('territoires_communaux') (Paris), and every
+-- EPCI other than the Métropole du Grand Paris (its EPT and Paris act for it) of at least var('lec_epci_nb_communes_min')
 -- communes with at least one QPV dwelling in the data.
 with communes as (
     select * from {{ ref('dim_commune') }}
@@ -15,6 +16,7 @@ epci as (
         cast(e.epci_siren as varchar) as territoire_code,
         e.epci_nom as territoire_nom,
         cast(e.nb_communes_idf as integer) as nb_communes,
+        e.epci_nature as nature,
         exists (
             select 1 from communes as c inner join communes_qpv as q using (commune_insee)
             where c.epci_siren = cast(e.epci_siren as varchar)
@@ -39,11 +41,17 @@ territoires as (
         'EPCI',
         territoire_code,
         territoire_nom,
-        nb_communes >= {{ var('lec_epci_nb_communes_min') }} and a_logement_qpv
+        nature <> 'METRO' and nb_communes >= {{ var('lec_epci_nb_communes_min') }} and a_logement_qpv
     from epci
     union all
     select 'EPT', cast(ept_siren as varchar), ept_nom, true
     from {{ ref('ref_ept') }}
+    union all
+    select 'COMMUNE', commune_insee, commune_nom, true
+    from communes
+    where commune_insee in (
+        {%- for code in var('territoires_communaux') %}'{{ code }}'{{ ", " if not loop.last }}{% endfor -%}
+    )
 )
 
 select

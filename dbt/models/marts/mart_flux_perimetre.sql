@@ -19,6 +19,7 @@ select
     c.reservataire_code,
     c.perimetre_type,
     c.perimetre_code,
+    c.perimetre_departement,
     c.reservataire_id,
     c.taux_flux,
     coalesce(p.flux_brut_perimetre, 0) as flux_brut_perimetre,

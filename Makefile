@@ -1,0 +1,80 @@
+# Entry points of the project. Only Python 3.11+ is needed: uv is installed on first use.
+# Everything runs through `uv run` in the project's .venv, synced from uv.lock.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv: on the PATH, else installed once in .tools/ (venv, or pip --target when venv is missing)
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(CURDIR)/.tools/bin/uv
+endif
+
+DEMO_DIR := data/demo
+PYTEST_ARGS ?= -n 2
+DEV_PORT ?= 3000
+DOCS_PORT ?= 8080
+
+# dev, sql and docs look at FLUX_DATA_DIR (default data/); when nothing has been published
+# there yet but the demo has, they show the demo, and say so.
+ifndef FLUX_DATA_DIR
+ifeq ($(wildcard data/marts/catalog.duckdb),)
+ifneq ($(wildcard $(DEMO_DIR)/marts/catalog.duckdb),)
+VIEW_DATA_DIR := $(DEMO_DIR)
+endif
+endif
+endif
+VIEW_DATA_DIR ?= $(or $(FLUX_DATA_DIR),data)
+dev sql docs: export FLUX_DATA_DIR := $(abspath $(VIEW_DATA_DIR))
+
+.PHONY: help run test dev sql docs bench sync
+
+help:
+	@echo "make run    campagne de démonstration complète (données dans $(DEMO_DIR))"
+	@echo "make test   installe et lance toute la suite de tests"
+	@echo "make dev    interface Dagster sur http://localhost:$(DEV_PORT)"
+	@echo "make sql    shell SQL (DuckDB) sur le catalogue des marts publiés"
+	@echo "make docs   dictionnaire de données (dbt docs) sur http://localhost:$(DOCS_PORT)"
+	@echo "make bench  mesure des performances"
+
+$(CURDIR)/.tools/bin/uv:
+	@echo "uv introuvable : installation locale dans .tools/"
+	@python3 -m venv .tools && .tools/bin/python -m pip install --quiet uv \
+	  || { rm -rf .tools; python3 -m pip install --quiet --target .tools uv; }
+
+sync: | $(UV)
+	@$(UV) sync --frozen --quiet
+
+# The demo lives in its own data folder: it never mixes with a real landing folder.
+$(DEMO_DIR)/.demo_generee: | sync
+	FLUX_DATA_DIR=$(DEMO_DIR) $(UV) run python -m dagster_project.demo --scale demo --out $(DEMO_DIR)/raw
+	@touch $@
+
+run: $(DEMO_DIR)/.demo_generee
+	FLUX_DATA_DIR=$(DEMO_DIR) $(UV) run python -m dagster_project.campaign run
+
+test: sync
+	$(UV) run pytest $(PYTEST_ARGS)
+
+# Same data folder and Dagster instance as the campaign (FLUX_DATA_DIR, default data/).
+dev: sync
+	@echo "Données : $$FLUX_DATA_DIR"
+	DAGSTER_HOME=$$($(UV) run python -m dagster_project.campaign instance) \
+	  $(UV) run dagster dev -m dagster_project.definitions -h 127.0.0.1 -p $(DEV_PORT)
+
+sql: sync
+	@catalog=$$($(UV) run python -c "from dagster_project.settings import paths; print(paths().catalog)"); \
+	  test -f "$$catalog" || { echo "Pas de catalogue $$catalog : lancez d'abord la campagne (make run)."; exit 1; }; \
+	  echo "Catalogue $$catalog (lecture seule). Tables : .tables ; quitter : .quit"; \
+	  $(UV) run duckdb -readonly "$$catalog"
+
+DBT := $(UV) run dbt --no-use-colors
+DBT_DIRS := --project-dir dbt --profiles-dir dbt --target-path target/docs
+
+docs: sync
+	$(DBT) docs generate $(DBT_DIRS) --static
+	@echo "Dictionnaire de données : dbt/target/docs/static_index.html (fichier autonome)"
+	$(DBT) docs serve $(DBT_DIRS) --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
+bench: sync
+	$(UV) run python -m dagster_project.bench

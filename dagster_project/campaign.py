@@ -1,0 +1,148 @@
+"""Command line of the yearly campaign (used by ``make run``, ``make dev`` and the benchmark).
+
+    python -m dagster_project.campaign run [--landing DIR] [--annee N]
+    python -m dagster_project.campaign instance      # prepares and prints DAGSTER_HOME
+
+``run`` registers the bailleur partitions found in the landing folder, then executes the
+``campagne`` job over all of them in ONE run of the persistent Dagster instance (so the run
+shows up in ``make dev``), prints progress per stage and per bailleur, and ends with the French
+summary. Exit code 1 when the run fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.defs.automation.definitions import (
+    DUCKDB_WRITER_POOL,
+    campaign_job,
+    run_failed_checks,
+    run_start,
+)
+from dagster_project.defs.automation.partitions import (
+    campaign_tags,
+    discovered_keys,
+    keys_of_year,
+    partition_annee,
+    register_partitions,
+)
+from dagster_project.defs.automation.progress import RunFollower
+from dagster_project.settings import paths
+from dagster_project.summary import bailleur_lines, collect, render_markdown, summary_path
+
+LAUNCH_TAG = "flux/lancement"
+# Written into <data>/.dagster/dagster.yaml: DuckDB has one writer, so every pool (there is
+# one, duckdb_writer) admits one step at a time, across all runs of the instance.
+INSTANCE_YAML = """\
+# Généré par `python -m dagster_project.campaign instance` (dagster_project/campaign.py).
+concurrency:
+  pools:
+    default_limit: 1
+    granularity: op
+telemetry:
+  enabled: false
+"""
+QUIET_RUN_CONFIG = {
+    "execution": {"config": {"in_process": {}}},
+    "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+}
+
+
+def prepare_instance() -> Path:
+    """DAGSTER_HOME (default ``<data>/.dagster``) with the pool limits; exported for Dagster."""
+    explicit = os.environ.get("DAGSTER_HOME")
+    home = Path(explicit) if explicit else paths().data / ".dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not explicit or not config.exists():
+        config.write_text(INSTANCE_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home.resolve())
+    return home.resolve()
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def choose_year(keys: list[str], annee: int | None) -> int | None:
+    """The requested year, else the latest year found in the landing folder."""
+    if annee is not None:
+        return annee
+    years = [y for y in map(partition_annee, keys) if y is not None]
+    return max(years) if years else None
+
+
+def run_campaign(annee: int | None = None) -> int:
+    p = paths()
+    home = prepare_instance()
+    instance = dg.DagsterInstance.get()
+    instance.event_log_storage.set_concurrency_slots(DUCKDB_WRITER_POOL, 1)
+    say(f"Campagne : dépôt {p.landing}, sorties {p.data}, instance Dagster {home}")
+
+    found = discovered_keys()
+    annee = choose_year(found, annee)
+    if annee is None:
+        say(f"Aucun fichier de bilan reconnu dans {p.landing} (noms attendus : <siren>_<année>…).")
+        return 1
+    keys = keys_of_year(register_partitions(instance, found), annee)
+    bailleurs = sorted(k for k in keys_of_year(found, annee))
+    say(f"Bilan {annee} : {len(bailleurs)} bailleur(s) dans le dépôt : {', '.join(bailleurs)}")
+
+    launch = (LAUNCH_TAG, uuid.uuid4().hex)
+    follower = RunFollower(instance, launch, say, lambda: bailleur_lines(p, annee))
+    follower.start()
+    try:
+        result = dg.execute_job(
+            dg.reconstructable(campaign_job),
+            instance=instance,
+            tags={**campaign_tags(keys, annee), launch[0]: launch[1]},
+            run_config=QUIET_RUN_CONFIG,
+            raise_on_error=False,
+        )
+    finally:
+        follower.stop()
+
+    summary = collect(
+        p,
+        run_id=result.run_id,
+        annee=annee,
+        run_started=run_start(instance, result.run_id),
+        failed_checks=run_failed_checks(instance, result.run_id),
+    )
+    say("")
+    say(render_markdown(summary))
+    if result.success:
+        say(f"Résumé enregistré dans {summary_path(p, annee)}")
+        return 0
+    say(f"ÉCHEC de l'exécution {result.run_id} : voir l'interface Dagster (`make dev`).")
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m dagster_project.campaign",
+        description="Campagne annuelle des bilans de gestion en flux.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="exécuter toute la campagne d'une année")
+    run.add_argument("--landing", type=Path, help="dossier de dépôt (défaut : FLUX_LANDING_DIR)")
+    run.add_argument("--annee", type=int, help="année du bilan (défaut : la plus récente déposée)")
+    commands.add_parser("instance", help="préparer l'instance Dagster et afficher DAGSTER_HOME")
+    args = parser.parse_args(argv)
+
+    if args.command == "instance":
+        print(prepare_instance())
+        return 0
+    if args.landing is not None:
+        os.environ["FLUX_LANDING_DIR"] = str(args.landing.resolve())
+    return run_campaign(args.annee)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

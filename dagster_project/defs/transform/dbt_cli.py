@@ -1,0 +1,65 @@
+"""The dbt command lines of the pipeline, as plain data (no Dagster, no subprocess here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from dagster_project.settings import DBT_PROJECT_DIR, Paths
+
+# The profile lives in the project (dbt/profiles.yml): `--profiles-dir dbt`.
+PROFILES_DIR = DBT_PROJECT_DIR
+
+
+def dbt_executable() -> str:
+    """The dbt of this interpreter's environment (the venv may not be on PATH), else PATH's."""
+    beside_python = Path(sys.executable).parent / "dbt"
+    if beside_python.exists():
+        return str(beside_python)
+    return shutil.which("dbt") or "dbt"
+
+
+def dbt_env(p: Paths) -> dict[str, str]:
+    """Environment dbt needs: the data root its profile and sources resolve paths from."""
+    return {"FLUX_DATA_DIR": str(p.data)}
+
+
+def export_dbt_env(p: Paths) -> None:
+    """Pin dbt's environment in this process (dagster-dbt passes os.environ to dbt) and make
+    sure the warehouse folder exists (DuckDB creates the file, not its folder)."""
+    os.environ.update(dbt_env(p))
+    p.warehouse.parent.mkdir(parents=True, exist_ok=True)
+
+
+def build_args(
+    *,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    dbt_vars: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """`dbt build` arguments: optional selection and [choice] overrides (dbt_project.yml vars)."""
+    args = ["build"]
+    if select:
+        args += ["--select", *select]
+    if exclude:
+        args += ["--exclude", *exclude]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dict(dbt_vars), sort_keys=True)]
+    return args
+
+
+def cli_command(args: Sequence[str]) -> list[str]:
+    """A full `dbt` command line for this project, runnable from any working directory."""
+    return [
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(PROFILES_DIR),
+    ]

@@ -1,0 +1,33 @@
+"""How dbt resources become Dagster assets: sources onto the ingestion assets, groups by folder."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator
+
+# contracts.md §5: the ingestion assets that write the raw store are `raw/<table>`.
+RAW_PREFIX = "raw"
+SEED_GROUP = "reference"
+
+
+class FluxDbtTranslator(DagsterDbtTranslator):
+    """dbt source `raw.<table>` is the ingestion asset `raw/<table>`, so lineage runs unbroken
+    from the landing file to each mart; models are grouped by their dbt folder."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([RAW_PREFIX, dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        resource_type = dbt_resource_props["resource_type"]
+        if resource_type == "seed":
+            return SEED_GROUP
+        if resource_type == "model":
+            # fqn = [project, folder, ..., model]
+            fqn = dbt_resource_props["fqn"]
+            return fqn[1] if len(fqn) > 2 else None
+        return super().get_group_name(dbt_resource_props)

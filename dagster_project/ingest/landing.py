@@ -1,0 +1,75 @@
+"""What changed in the landing folder since the last look (the sensor's pure core).
+
+The state maps each file's path relative to the landing folder to ``[size, mtime_ns,
+sha256]``; a file whose size and mtime are unchanged is not re-hashed. A file still being
+written (modified less than ``FLUX_LANDING_SETTLE_SECONDS`` ago) is left for the next look.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster_project.ingest.files import sha256_of
+from dagster_project.ingest.pipeline import landing_files, partition_of
+
+DEFAULT_SETTLE_SECONDS = 5.0
+
+
+def settle_seconds() -> float:
+    return float(os.environ.get("FLUX_LANDING_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS))
+
+
+@dataclass(frozen=True)
+class Change:
+    chemin: str
+    sha256: str
+    partition: str | None  # None: the name carries no SIREN / year
+
+
+@dataclass
+class Scan:
+    state: dict[str, list]
+    changed: list[Change] = field(default_factory=list)  # new or new content
+    removed: list[str] = field(default_factory=list)
+
+    def by_partition(self) -> dict[str, list[Change]]:
+        out: dict[str, list[Change]] = {}
+        for change in self.changed:
+            if change.partition:
+                out.setdefault(change.partition, []).append(change)
+        return out
+
+    @property
+    def unidentified(self) -> list[Change]:
+        return [c for c in self.changed if c.partition is None]
+
+
+def scan_landing(landing: Path, previous: dict[str, list], now: float | None = None) -> Scan:
+    now = time.time() if now is None else now
+    settle = settle_seconds()
+    scan = Scan(state={})
+    for path in landing_files(landing):
+        chemin = path.relative_to(landing).as_posix()
+        stat = path.stat()
+        before = previous.get(chemin)
+        if before and before[0] == stat.st_size and before[1] == stat.st_mtime_ns:
+            scan.state[chemin] = before
+            continue
+        if now - stat.st_mtime < settle:
+            if before:
+                scan.state[chemin] = before  # still being written: look again next time
+            continue
+        sha = sha256_of(path)
+        scan.state[chemin] = [stat.st_size, stat.st_mtime_ns, sha]
+        if not before or before[2] != sha:
+            scan.changed.append(Change(chemin, sha, partition_of(path.name)))
+    scan.removed = sorted(set(previous) - set(scan.state))
+    return scan
+
+
+def run_key(partition: str, changes: list[Change]) -> str:
+    """Deterministic: the partition and the sorted ``path:sha256`` of its changed files."""
+    return partition + "|" + ",".join(sorted(f"{c.chemin}:{c.sha256}" for c in changes))

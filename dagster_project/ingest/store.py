@@ -1,0 +1,160 @@
+"""The raw store (docs/contracts.md §2): immutable Parquet per (file sha256, table), atomic writes.
+
+``fichiers/<sha>.parquet`` is written last for a file version: its presence means the
+version is fully ingested, so re-ingesting a known sha is a no-op.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+from dagster_project.ingest.contract import sheets
+from dagster_project.ingest.parsers import DTYPES
+
+FICHIERS = "fichiers"
+ANOMALIES = "anomalies"
+DATA_TABLES = ("logements", "tours", "conventions", "previsionnel")
+SCHEMA_FILE = "_schema.parquet"
+
+FICHIERS_SCHEMA = {
+    "sha256": pl.String,
+    "chemin": pl.String,
+    "nom_fichier": pl.String,
+    "bailleur_siren": pl.String,
+    "annee": pl.Int32,
+    "feuilles": pl.List(pl.String),
+    "statut": pl.String,
+    "nb_erreurs": pl.Int32,
+    "nb_avertissements": pl.Int32,
+    "depose_le": pl.Datetime("us"),
+    "charge_le": pl.Datetime("us"),
+    "run_id": pl.String,
+    "chemin_archive": pl.String,
+    "taille_octets": pl.Int64,
+}
+ANOMALIES_SCHEMA = {
+    "sha256": pl.String,
+    "chemin": pl.String,
+    "feuille": pl.String,
+    "ligne": pl.Int32,
+    "colonne": pl.String,
+    "valeur": pl.String,
+    "regle": pl.String,
+    "gravite": pl.String,
+    "message": pl.String,
+    "conseil": pl.String,
+}
+PROVENANCE_SCHEMA = {
+    "bailleur_siren": pl.String,
+    "annee": pl.Int32,
+    "_source_file": pl.String,
+    "_source_sha256": pl.String,
+    "_sheet": pl.String,
+    "_row_number": pl.Int32,
+    "_loaded_at": pl.Datetime("us"),
+    "_run_id": pl.String,
+    "_extra": pl.String,
+}
+
+
+def data_schema(table: str) -> dict[str, pl.DataType]:
+    columns = {c.name: DTYPES[c.type] for c in sheets()[table].columns}
+    return {**columns, **PROVENANCE_SCHEMA}
+
+
+def table_schema(table: str) -> dict[str, pl.DataType]:
+    if table == FICHIERS:
+        return FICHIERS_SCHEMA
+    if table == ANOMALIES:
+        return ANOMALIES_SCHEMA
+    return data_schema(table)
+
+
+ALL_TABLES = (FICHIERS, ANOMALIES, *DATA_TABLES)
+
+
+def atomic_write_parquet(frame: pl.DataFrame, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.write_parquet(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def atomic_copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def ensure_schemas(raw_store: Path) -> None:
+    """Write the zero-row ``_schema.parquet`` of every table (dbt reads an empty store)."""
+    for table in ALL_TABLES:
+        target = raw_store / table / SCHEMA_FILE
+        if not target.exists():
+            atomic_write_parquet(pl.DataFrame(schema=table_schema(table)), target)
+
+
+def conform(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    schema = table_schema(table)
+    return frame.select(
+        [(pl.col(n) if n in frame.columns else pl.lit(None)).cast(t).alias(n) for n, t in schema.items()]
+    )
+
+
+def table_path(raw_store: Path, table: str, sha256: str) -> Path:
+    return raw_store / table / f"{sha256}.parquet"
+
+
+def known_versions(raw_store: Path) -> set[str]:
+    folder = raw_store / FICHIERS
+    if not folder.is_dir():
+        return set()
+    return {p.stem for p in folder.glob("*.parquet") if p.name != SCHEMA_FILE}
+
+
+def read_registry(raw_store: Path, shas: list[str] | None = None) -> pl.DataFrame:
+    """The ``fichiers`` rows of the given versions (all when ``shas`` is None)."""
+    folder = raw_store / FICHIERS
+    files = (
+        [table_path(raw_store, FICHIERS, s) for s in shas]
+        if shas is not None
+        else [p for p in folder.glob("*.parquet") if p.name != SCHEMA_FILE]
+    )
+    files = [f for f in files if f.exists()]
+    if not files:
+        return pl.DataFrame(schema=FICHIERS_SCHEMA)
+    return pl.concat([pl.read_parquet(f) for f in files])
+
+
+def write_version(raw_store: Path, sha256: str, tables: dict[str, pl.DataFrame],
+                  anomalies: pl.DataFrame, fichier: pl.DataFrame) -> None:
+    """Data tables, then anomalies, then the registry row (the completion marker)."""
+    ensure_schemas(raw_store)
+    for table, frame in tables.items():
+        atomic_write_parquet(conform(frame, table), table_path(raw_store, table, sha256))
+    atomic_write_parquet(conform(anomalies, ANOMALIES), table_path(raw_store, ANOMALIES, sha256))
+    atomic_write_parquet(conform(fichier, FICHIERS), table_path(raw_store, FICHIERS, sha256))
+
+
+def archive(source: Path, archive_dir: Path, sha256: str, extension: str) -> Path:
+    """Copy an accepted file byte for byte to ``archive/<sha[:2]>/<sha><ext>`` (once)."""
+    target = archive_dir / sha256[:2] / f"{sha256}{extension}"
+    if not target.exists():
+        atomic_copy(source, target)
+    return target

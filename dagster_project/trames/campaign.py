@@ -1,0 +1,159 @@
+"""Produce every trame of a campaign: plan the reports, skip the unchanged, render the rest in parallel.
+
+Entry point: ``generate_trames(marts_dir, trames_dir, run_id)``. The marts are read once; each
+report model is built in this process from its recipient's slice only, then the workbooks that
+changed are rendered by a process pool (openpyxl is CPU-bound) and written atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from dagster_project.trames import etat, previsionnel, regional, reservataire, territoire
+from dagster_project.trames.loader import BailleurMarts, Campaign, load_campaign
+from dagster_project.trames.manifest import Entry, is_current, read_manifest, write_manifest
+from dagster_project.trames.model import Report
+from dagster_project.trames.options import Options
+from dagster_project.trames.render import render, write_atomic
+
+Builder = Callable[[BailleurMarts, dict, Options], Report | None]
+
+BUILDERS: dict[str, Builder] = {
+    "RESERVATAIRE": lambda b, r, o: reservataire.build(b, r),
+    "EPCI_EPT": lambda b, r, o: territoire.build(b, r),
+    "ETAT": etat.build,
+    "PREVISIONNEL": lambda b, r, o: previsionnel.build(b, r),
+}
+
+
+@dataclass
+class CampaignResult:
+    written: list[str] = field(default_factory=list)  # paths relative to the trames folder
+    unchanged: int = 0
+    removed: int = 0
+    blocked: dict[str, str] = field(default_factory=dict)  # "<siren>_<annee>" → French reason
+    files: int = 0
+    seconds: float = 0.0
+
+    @property
+    def files_per_second(self) -> float:
+        return len(self.written) / self.seconds if self.seconds else 0.0
+
+
+def bailleur_reports(b: BailleurMarts, options: Options) -> list[Report]:
+    """Every trame of one bailleur, in a stable order, one per row of ``mart_recipients``."""
+    recipients = b["mart_recipients"]
+    if recipients.is_empty():
+        return []
+    reports = []
+    for recipient in recipients.sort("kind", "recipient_code", "departement", nulls_last=True).iter_rows(named=True):
+        builder = BUILDERS.get(recipient["kind"])
+        report = builder(b, recipient, options) if builder else None
+        if report is not None:
+            reports.append(report)
+    return reports
+
+
+def plan(campaign: Campaign, options: Options) -> dict[int, list[Report]]:
+    """All reports per year; blocked bailleurs get none and are left out of the regional detail."""
+    by_year: dict[int, list[Report]] = {annee: [] for annee in campaign.annees}
+    published: dict[int, list[BailleurMarts]] = {annee: [] for annee in campaign.annees}
+    for key, b in campaign.bailleurs.items():
+        if key in campaign.blocked:
+            continue
+        by_year[b.annee].extend(bailleur_reports(b, options))
+        published[b.annee].append(b)
+    for annee in campaign.annees:
+        blocked = [siren for siren, year in campaign.blocked if year == annee]
+        by_year[annee].extend(regional.build_all(annee, campaign.regional, published[annee], blocked))
+        by_year[annee] = _unique_paths(by_year[annee])
+    return by_year
+
+
+def _unique_paths(reports: list[Report]) -> list[Report]:
+    """Two codes may sanitise to one file name: suffix the later ones rather than overwrite."""
+    seen: set[str] = set()
+    unique = []
+    for report in reports:
+        path, n = report.relpath, 1
+        while path in seen:
+            n += 1
+            stem, dot, ext = report.relpath.rpartition(".")
+            path = f"{stem}-{n}{dot}{ext}"
+        seen.add(path)
+        unique.append(report if path == report.relpath else replace(report, relpath=path))
+    return unique
+
+
+def _render_to(task: tuple[Report, Path, str, dt.datetime]) -> tuple[str, str]:
+    report, path, run_id, generated_at = task
+    data = render(report, run_id, generated_at)
+    write_atomic(path, data)
+    return report.relpath, hashlib.sha256(data).hexdigest()
+
+
+def _render_all(tasks: list[tuple[Report, Path, str, dt.datetime]], workers: int) -> Iterable[tuple[str, str]]:
+    if workers <= 1 or len(tasks) < 4 * workers:
+        return [_render_to(task) for task in tasks]
+    # spawn, not fork: the parent holds Polars' thread pool, which a fork would copy mid-flight.
+    context = multiprocessing.get_context("spawn")
+    chunksize = max(1, min(32, len(tasks) // (workers * 4)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_render_to, tasks, chunksize=chunksize))
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def generate_trames(
+    marts_dir: Path,
+    trames_dir: Path,
+    run_id: str,
+    *,
+    options: Options = Options(),
+    workers: int | None = None,
+    now: dt.datetime | None = None,
+) -> CampaignResult:
+    """Write ``trames_dir/<annee>/…`` and its manifests from the published marts."""
+    started = time.perf_counter()
+    now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    campaign = load_campaign(marts_dir)
+    result = CampaignResult(
+        blocked={f"{siren}_{annee}": reason for (siren, annee), reason in campaign.blocked.items()}
+    )
+    stamp = now.isoformat()
+    for annee, reports in plan(campaign, options).items():
+        year_dir = trames_dir / str(annee)
+        previous = read_manifest(year_dir)
+        entries: dict[str, Entry] = {}
+        tasks = []
+        for report in reports:
+            old = previous.get(report.relpath)
+            if is_current(old, report, year_dir):
+                entries[report.relpath] = old
+                result.unchanged += 1
+            else:
+                tasks.append((report, year_dir / report.relpath, run_id, now))
+        by_path = {report.relpath: report for report in reports}
+        for relpath, sha in _render_all(tasks, workers or default_workers()):
+            entries[relpath] = Entry.of(by_path[relpath], sha, run_id, stamp)
+            result.written.append(f"{annee}/{relpath}")
+        for stale in previous.keys() - by_path.keys():
+            (year_dir / stale).unlink(missing_ok=True)
+            result.removed += 1
+        write_manifest(year_dir, annee, list(entries.values()))
+        result.files += len(entries)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+__all__ = ["CampaignResult", "generate_trames", "plan", "write_atomic"]

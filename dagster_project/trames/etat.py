@@ -1,0 +1,197 @@
+"""Trame État: one bailleur's bilan in one département, consolidated, plus the State's own part."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dagster_project.trames import categories
+from dagster_project.trames.common import departement_label, sources, split_departements
+from dagster_project.trames.loader import BailleurMarts
+from dagster_project.trames.model import PCT, TEXT, Column, Report, Sheet, Table
+from dagster_project.trames.notice import notice
+from dagster_project.trames.options import Options
+from dagster_project.trames.tables import (
+    as_int,
+    key_figures,
+    round_half_up,
+    share,
+    soustraits_table,
+    text,
+)
+from dagster_project.trames.territoire import consolidated_sheets, territory_rows
+
+
+def flux_table(flux: pl.DataFrame) -> Table:
+    row = flux.row(0, named=True) if flux.height else {}
+    return key_figures(
+        "Flux de l'année dans le département",
+        (
+            ("Flux brut", as_int(row.get("flux_brut")), None),
+            ("Logements soustraits du flux", as_int(row.get("soustraits")), share(row.get("soustraits"), row.get("flux_brut"))),
+            ("Flux net", as_int(row.get("flux_net")), share(row.get("flux_net"), row.get("flux_brut"))),
+        ),
+        share_header="Part du flux brut",
+    )
+
+
+def state_reservataires(b: BailleurMarts, dep: str) -> pl.DataFrame:
+    bilans = b["mart_bilan_reservataire"]
+    if bilans.is_empty():
+        return bilans
+    return bilans.filter(
+        pl.col("reservataire_categorie").is_in(sorted(categories.categories_etat()))
+        & pl.col("departements").map_elements(
+            lambda deps: dep in split_departements(deps), return_dtype=pl.Boolean
+        )
+    ).sort("reservataire_categorie", "reservataire_code")
+
+
+def state_part_table(states: pl.DataFrame) -> Table:
+    labels = categories.categories_reservataire()
+    rows = []
+    for row in states.iter_rows(named=True):
+        droit = round_half_up(row["droit"])
+        realise = as_int(row["realise"])
+        rows.append(
+            (
+                text(row["reservataire_code"]),
+                text(row["reservataire_nom"]),
+                labels.get(text(row["reservataire_categorie"]), text(row["reservataire_categorie"])),
+                as_int(row["proposes"]),
+                as_int(row["attribues"]),
+                as_int(row["repris"]),
+                realise,
+                droit,
+                None if droit is None else realise - droit,
+                row["part_du_flux"],
+            )
+        )
+    return Table(
+        title="Bilan des contingents de l'État",
+        columns=(
+            Column("Code", TEXT, 14),
+            Column("Réservataire", TEXT, 30),
+            Column("Contingent", TEXT, 28),
+            Column("Logements proposés"),
+            Column("Logements attribués"),
+            Column("Logements repris"),
+            Column("Réalisé"),
+            Column("Droit (arrondi)"),
+            Column("Écart"),
+            Column("Part du flux", PCT),
+        ),
+        rows=tuple(rows),
+    )
+
+
+def caps_table(b: BailleurMarts, states: pl.DataFrame, dep: str, options: Options) -> Table:
+    """The State's conventional rates in the département against the legal caps."""
+    perimetres = b["mart_flux_perimetre"].filter(
+        pl.col("reservataire_code").is_in(states["reservataire_code"].to_list())
+        & (pl.col("perimetre_type") == "DEPARTEMENT")
+        & (pl.col("perimetre_code") == dep)
+    )
+    by_code = dict(zip(states["reservataire_code"], states["reservataire_categorie"], strict=True))
+    taux = {"ETAT_PRIORITAIRES": 0.0, "ETAT_FONCTIONNAIRES": 0.0}
+    for row in perimetres.iter_rows(named=True):
+        categorie = by_code[row["reservataire_code"]]
+        taux[categorie] = taux.get(categorie, 0.0) + (row["taux_flux"] or 0) / 100
+    total = sum(taux.values())
+    fonctionnaires = taux["ETAT_FONCTIONNAIRES"]
+    return Table(
+        title="Taux conventionnels de l'État et plafonds réglementaires (R441-5-2 du CCH)",
+        columns=(
+            Column("Contingent", TEXT, 40),
+            Column("Taux conventionnel", PCT),
+            Column("Plafond", PCT),
+            Column("Respect du plafond", TEXT, 18),
+        ),
+        rows=(
+            ("Ensemble de l'État", total, options.plafond_etat, _oui_non(total <= options.plafond_etat + 1e-9)),
+            (
+                "dont agents publics",
+                fonctionnaires,
+                options.plafond_fonctionnaires,
+                _oui_non(fonctionnaires <= options.plafond_fonctionnaires + 1e-9),
+            ),
+        ),
+    )
+
+
+def hors_qpv_table(row: dict, options: Options) -> Table:
+    part = row.get("part_hors_qpv")
+    return Table(
+        title="Attributions hors quartiers prioritaires (QPV)",
+        columns=(
+            Column("Indicateur", TEXT, 56),
+            Column("Attributions"),
+            Column("Part", PCT),
+            Column("Seuil de référence", PCT),
+            Column("Seuil atteint", TEXT, 14),
+        ),
+        rows=(
+            (
+                "Attributions hors QPV, tous réservataires",
+                as_int(row.get("attribues_hors_qpv")),
+                part,
+                options.seuil_hors_qpv,
+                "" if part is None else _oui_non(part >= options.seuil_hors_qpv),
+            ),
+        ),
+        note="Seuil de l'article L441-1 du CCH (premier quartile de revenus), rappelé pour repère.",
+    )
+
+
+def _oui_non(flag: bool) -> str:
+    return "oui" if flag else "non"
+
+
+def build(b: BailleurMarts, recipient: dict, options: Options) -> Report | None:
+    dep = text(recipient.get("departement")) or recipient["recipient_code"]
+    rows = territory_rows(b["mart_bilan_territoire"], dep, ("DEPARTEMENT",))
+    if rows.is_empty():
+        return None
+    row = rows.row(0, named=True)
+    states = state_reservataires(b, dep)
+    nom = text(recipient.get("recipient_nom")) or categories.services_etat().get(dep, "État")
+    consolidated, ventilations = consolidated_sheets(b, dep, ("DEPARTEMENT",), row)
+    return Report(
+        kind="ETAT",
+        relpath=f"{b.siren}/etat/{dep}.xlsx",
+        annee=b.annee,
+        titre=f"Bilan {b.annee} de la gestion en flux – trame État (consolidation tous réservataires)",
+        destinataire=nom,
+        bailleur=b.siren,
+        perimetre=f"Département {departement_label(dep)}",
+        recipient_code=recipient["recipient_code"],
+        departement=dep,
+        email=text(recipient.get("email")),
+        sources=sources(b["mart_sources"]),
+        notice=notice(
+            "flux_brut", "soustraits", "flux_net", "territoire", "detail_reservataire",
+            "part_etat", "hors_qpv", "droit", "realise", "ecart", "ventilations",
+            "relogements", "sources",
+        ),
+        sheets=(
+            Sheet(
+                consolidated.name,
+                consolidated.title,
+                (
+                    flux_table(b["mart_flux"].filter(pl.col("departement") == dep)),
+                    *consolidated.tables,
+                ),
+            ),
+            Sheet(
+                "Part de l'État",
+                f"Contingents de l'État – {departement_label(dep)}",
+                (state_part_table(states), caps_table(b, states, dep, options), hors_qpv_table(row, options)),
+                landscape=True,
+            ),
+            ventilations,
+            Sheet(
+                "Soustraits du flux",
+                f"Logements soustraits du flux en {b.annee} et relogements",
+                (soustraits_table(b["mart_soustraits"], [dep]),),
+            ),
+        ),
+    )

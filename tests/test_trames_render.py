@@ -1,0 +1,98 @@
+"""The openpyxl renderer: plain text only, stable bytes, printable layout, atomic writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import openpyxl
+import pytest
+
+from dagster_project.trames.model import INT, PCT, TEXT, Chart, Column, Report, Sheet, Table
+from dagster_project.trames.render import render, write_atomic
+
+NOW = dt.datetime(2025, 2, 1, 8, 0)
+EVIL = ("=HYPERLINK(\"http://exemple.invalid\")", "+1+2", "-3+4", "@SUM(A1)")
+
+
+def _report(**changes) -> Report:
+    table = Table(
+        title="Ventilation : Typologie",
+        columns=(Column("Typologie", TEXT, 20), Column("Logements proposés"), Column("Part", PCT)),
+        rows=(("T1", 3, 0.25), ("T2", 9, 0.75)),
+        total=("Total", 12, 1.0),
+        chart=Chart("Proposés par typologie", (1,)),
+    )
+    names = Table(
+        title="Noms",
+        columns=(Column("Nom", TEXT), Column("Nombre", INT)),
+        rows=tuple((text, 1) for text in EVIL),
+    )
+    base = dict(
+        kind="RESERVATAIRE", relpath="1/reservataires/X.xlsx", annee=2024, titre="Bilan 2024",
+        destinataire=EVIL[0], bailleur="123456789", perimetre="93", recipient_code="X",
+        sources=(("f.csv", "ab" * 32, "2025-01-10 10:00:00"),), notice=(("Droit", "Explication."),),
+        sheets=(Sheet("Ventilations", "Ventilations", (table,)), Sheet("Noms", "Noms", (table, names), landscape=True)),
+    )
+    return Report(**{**base, **changes})
+
+
+@pytest.fixture
+def workbook():
+    return openpyxl.load_workbook(io.BytesIO(render(_report(), "run-1", NOW)))
+
+
+def test_text_from_bailleurs_is_never_a_formula(workbook):
+    cells = [c for ws in workbook.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    values = {c.value for c in cells}
+    assert set(EVIL) <= values
+    data = render(_report(), "run-1", NOW)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert not any(b"<f>" in archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/"))
+
+
+def test_cover_notice_and_sheets(workbook):
+    assert workbook.sheetnames == ["Page de garde", "Ventilations", "Noms", "Notice"]
+    cover = {row[0]: row[1] for row in workbook["Page de garde"].iter_rows(values_only=True) if row[0]}
+    assert cover["Exécution qui a généré ce fichier"] == "run-1"
+    assert cover["Date de génération"] == "01/02/2025 08:00"
+    assert cover["f.csv"] == "ab" * 32
+    assert cover["Empreinte du contenu"] == _report().fingerprint()
+    assert workbook["Notice"]["A4"].value == "Droit"
+
+
+def test_layout_is_printable(workbook):
+    ws = workbook["Ventilations"]
+    assert ws.freeze_panes == "A6"  # a single table keeps its header row in view
+    assert workbook["Noms"].freeze_panes == "A3"
+    assert ws.page_setup.orientation == "portrait" and workbook["Noms"].page_setup.orientation == "landscape"
+    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$1:$5"
+    assert ws.column_dimensions["A"].width == 20
+    assert ws["C6"].number_format == "0.0%" and ws["B6"].number_format == "#,##0"
+    assert ws["A8"].value == "Total" and ws["A8"].font.b
+
+
+def test_a_chart_is_drawn_for_the_typologie():
+    with zipfile.ZipFile(io.BytesIO(render(_report(), "run-1", NOW))) as archive:
+        charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 2  # the typologie table appears on two sheets
+
+
+def test_same_report_same_bytes_and_only_the_cover_follows_the_run():
+    first = render(_report(), "run-1", NOW)
+    assert render(_report(), "run-1", NOW) == first
+    other = render(_report(), "run-2", NOW + dt.timedelta(days=1))
+    with zipfile.ZipFile(io.BytesIO(first)) as a, zipfile.ZipFile(io.BytesIO(other)) as b:
+        differ = {n for n in a.namelist() if a.read(n) != b.read(n)}
+    assert differ <= {"docProps/core.xml", "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"}
+
+
+def test_write_atomic_replaces_and_leaves_no_temporary_file(tmp_path):
+    target = tmp_path / "a" / "b.xlsx"
+    write_atomic(target, b"one")
+    write_atomic(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert [p.name for p in target.parent.iterdir()] == ["b.xlsx"]
