@@ -12,6 +12,7 @@ summary. Exit code 1 when the run fails.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import uuid
@@ -66,8 +67,8 @@ def prepare_instance() -> Path:
     return home.resolve()
 
 
-def say(line: str) -> None:
-    print(line, flush=True)
+def say(line: str, stream=None) -> None:
+    print(line, file=stream or sys.stdout, flush=True)
 
 
 def choose_year(keys: list[str], annee: int | None) -> int | None:
@@ -95,16 +96,24 @@ def run_campaign(annee: int | None = None) -> int:
     say(f"Bilan {annee} : {len(bailleurs)} bailleur(s) dans le dépôt : {', '.join(bailleurs)}")
 
     launch = (LAUNCH_TAG, uuid.uuid4().hex)
-    follower = RunFollower(instance, launch, say, lambda: bailleur_lines(p, annee))
+    # Tools print to stdout (dbt's log lines): they go to a log file, progress stays readable.
+    journal = p.data / "logs" / f"campagne_{annee}_{launch[1][:8]}.log"
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    console = sys.stdout
+    follower = RunFollower(
+        instance, launch, lambda line: say(line, console), lambda: bailleur_lines(p, annee)
+    )
+    say(f"Journal détaillé (dbt…) : {journal}")
     follower.start()
     try:
-        result = dg.execute_job(
-            dg.reconstructable(campaign_job),
-            instance=instance,
-            tags={**campaign_tags(keys, annee), launch[0]: launch[1]},
-            run_config=QUIET_RUN_CONFIG,
-            raise_on_error=False,
-        )
+        with open(journal, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            result = dg.execute_job(
+                dg.reconstructable(campaign_job),
+                instance=instance,
+                tags={**campaign_tags(keys, annee), launch[0]: launch[1]},
+                run_config=QUIET_RUN_CONFIG,
+                raise_on_error=False,
+            )
     finally:
         follower.stop()
 

@@ -28,3 +28,23 @@ def acceptance_landing(workspace: Paths) -> Paths:
     """The workspace with the shared acceptance campaign dropped in its landing folder."""
     shutil.copytree(ACCEPTANCE / "landing", workspace.landing, dirs_exist_ok=True)
     return workspace
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`dbt parse` once per session (the Dagster dbt assets read dbt/target/manifest.json).
+
+    Parsing reads no data; every later dbt command parses again with its own FLUX_DATA_DIR.
+    """
+    import fcntl
+
+    from dagster_project.defs.transform.dbt_cli import run_dbt
+    from dagster_project.settings import DBT_PROJECT_DIR
+
+    target = DBT_PROJECT_DIR / "target"
+    target.mkdir(exist_ok=True)
+    with open(target / ".parse.lock", "w") as lock:  # xdist workers share dbt/target
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = tmp_path_factory.mktemp("dbt-parse")
+        run_dbt(["parse"], Paths(data=data, landing=data / "raw"), target_path=target)
+    return target / "manifest.json"

@@ -67,3 +67,14 @@ def test_lineage_runs_from_landing_files_to_the_summary():
     for name in ("raw/tours", "fct_tours", "mart_bilan_reservataire", "published_marts", "trames",
                  "campaign_summary"):
         assert dg.AssetKey.from_user_string(name) in reached, name
+
+
+def test_a_redrop_by_one_bailleur_recomputes_everything_downstream():
+    """The landing sensor's job (one bailleur partition) also refreshes dbt, checks,
+    publication, trames (rewritten only where content changed) and the summary."""
+    defs = code_location()
+    sensor = defs.resolve_sensor_def("landing_sensor")
+    (job,) = sensor.targets
+    keys = {k.to_user_string() for k in defs.resolve_job_def(job.job_name).asset_layer.executable_asset_keys}
+    assert {"raw/tours", "mart_flux", "quality_scorecard", "published_marts", "trames",
+            "campaign_summary"} <= keys

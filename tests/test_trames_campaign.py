@@ -16,6 +16,7 @@ from trames_synthetic import INJECTION, synthetic_marts, write_marts
 
 from dagster_project.trames import categories
 from dagster_project.trames.campaign import generate_trames
+from dagster_project.trames.common import departement_label
 
 NOW = dt.datetime(2025, 2, 1, 9, 30)
 
@@ -142,20 +143,38 @@ def test_etat_trame_shows_the_state_part_and_the_caps(marts, campaign):
     assert caps["dont agents publics"]["Respect du plafond"] == "oui"
 
 
+def _previsionnel_tables(tables: dict, dep: str) -> tuple[dict, dict]:
+    label = departement_label(dep)
+    forecast = tables[f"{label} : logements soustraits du flux, prévus en 2025 et réalisés en 2024"]
+    droits = tables[f"{label} : flux et droits indicatifs 2025"]
+    return by_first_column(forecast), by_first_column(droits)
+
+
 def test_previsionnel_matches_the_marts_and_keeps_comments_as_text(marts, campaign):
     _, year_dir = campaign
-    entry = next(e for e in _manifest(year_dir) if e["kind"] == "PREVISIONNEL")
-    key = (pl.col("bailleur_siren") == entry["bailleur_siren"]) & (pl.col("departement") == entry["departement"])
-    tables = read_tables(year_dir / entry["file"])["Prévisionnel"]
-    forecast = by_first_column(tables["Logements soustraits du flux : prévu 2025, réalisé 2024"])
     labels = dict(categories.categories_operation())
-    for row in marts["mart_previsionnel"].filter(key).iter_rows(named=True):
-        assert forecast[labels[row["categorie_operation"]]]["Prévus en 2025"] == row["nb_logements_prevus"]
-    assert forecast[labels["VENTE_HLM"]]["Commentaire du bailleur"] == INJECTION
-    assert forecast[labels["HABITAT_INDIGNE"]]["Prévus en 2025"] == 0
-    droits = by_first_column(tables["Flux et droits indicatifs 2025 par réservataire"])
-    for row in marts["mart_previsionnel_droits"].filter(key).iter_rows(named=True):
-        assert droits[row["reservataire_code"]]["Droit indicatif 2025 (arrondi)"] == _half_up(row["droit_indicatif_n_plus_1"])
+    for entry in (e for e in _manifest(year_dir) if e["kind"] == "PREVISIONNEL"):
+        tables = read_tables(year_dir / entry["file"])["Prévisionnel"]
+        for dep in entry["departement"].split(","):
+            key = (pl.col("bailleur_siren") == entry["bailleur_siren"]) & (pl.col("departement") == dep)
+            forecast, droits = _previsionnel_tables(tables, dep)
+            for row in marts["mart_previsionnel"].filter(key).iter_rows(named=True):
+                assert forecast[labels[row["categorie_operation"]]]["Prévus en 2025"] == row["nb_logements_prevus"]
+            assert forecast[labels["VENTE_HLM"]]["Commentaire du bailleur"] == INJECTION
+            assert forecast[labels["HABITAT_INDIGNE"]]["Prévus en 2025"] == 0
+            # a réservataire's prévisionnel shows its own indicative droits only
+            assert set(droits) == {entry["recipient_code"]}
+            row = marts["mart_previsionnel_droits"].filter(key & (pl.col("reservataire_code") == entry["recipient_code"])).row(0, named=True)
+            assert droits[entry["recipient_code"]]["Droit indicatif 2025 (arrondi)"] == _half_up(row["droit_indicatif_n_plus_1"])
+
+
+def test_etat_trame_carries_the_departement_previsionnel(marts, campaign):
+    _, year_dir = campaign
+    entry = next(e for e in _manifest(year_dir) if e["kind"] == "ETAT")
+    dep = entry["departement"]
+    _, droits = _previsionnel_tables(read_tables(year_dir / entry["file"])["Prévisionnel 2025"], dep)
+    key = (pl.col("bailleur_siren") == entry["bailleur_siren"]) & (pl.col("departement") == dep)
+    assert set(droits) == set(marts["mart_previsionnel_droits"].filter(key)["reservataire_code"])
 
 
 def test_regional_synthesis_matches_the_regional_marts(marts, campaign):

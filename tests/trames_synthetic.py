@@ -78,8 +78,8 @@ def synthetic_marts(n_bailleurs: int, seed: int = 7) -> dict[str, pl.DataFrame]:
                 out["mart_previsionnel"].append({**key, "departement": dep, "categorie_operation": op, "nb_logements_prevus": rng.randint(0, 9),
                                                  "soustraits_n": rng.randint(0, 8), "attributions_relogement_n": rng.randint(0, 5),
                                                  "commentaire": INJECTION if op == "VENTE_HLM" else None})
-            for kind, code, nom in (("ETAT", dep, f"Préfecture {dep}"), ("PREVISIONNEL", dep, f"Réservataires du {dep}")):
-                out["mart_recipients"].append({**key, "kind": kind, "recipient_code": code, "recipient_nom": nom, "departement": dep, "email": None})
+            out["mart_recipients"].append({**key, "kind": "ETAT", "recipient_code": dep, "recipient_nom": f"Préfecture {dep}",
+                                           "departement": dep, "email": None})
         # réservataires: (code, nom, categorie, siren, [(perimetre_type, code, dep, taux)])
         reservataires = [("ALS", "Action Logement Services", "ACTION_LOGEMENT", "502881307", [("DEPARTEMENT", d, d, 30.0) for d in deps])]
         for dep in deps:
@@ -117,8 +117,9 @@ def synthetic_marts(n_bailleurs: int, seed: int = 7) -> dict[str, pl.DataFrame]:
             for row in _ventilation(p, a, rcommunes, rng, names, unknown=rng.random() < 0.3):
                 out["mart_bilan_ventilation"].append({**key, "reservataire_code": code, **dict(zip(
                     ("dimension", "valeur", "libelle", "ordre", "proposes", "attribues"), row, strict=True))})
-            out["mart_recipients"].append({**key, "kind": "RESERVATAIRE", "recipient_code": code, "recipient_nom": nom,
-                                           "departement": ",".join(rdeps), "email": None})
+            for kind in ("RESERVATAIRE", "PREVISIONNEL"):
+                out["mart_recipients"].append({**key, "kind": kind, "recipient_code": code, "recipient_nom": nom,
+                                               "departement": ",".join(rdeps), "email": None})
         # territories: départements, and the EPCI / EPT of the chosen communes
         territories = {("DEPARTEMENT", d): (f"Département {d}", dep_communes[d]) for d in deps}
         for d in deps:

@@ -109,6 +109,7 @@ def rules() -> dict[str, Rule]:
     }
 
 
+@cache
 def rules_frame() -> pl.DataFrame:
     """The rules table, to join onto anomalies."""
     return pl.read_csv(CONTRACT_DIR / "regles.csv", infer_schema=False)

@@ -30,6 +30,7 @@ from dagster_project.settings import Paths, max_file_bytes
 
 log = logging.getLogger(__name__)
 
+POOL_MIN_PARTITIONS = 40
 ACCEPTE, ACCEPTE_AVEC_AVERTISSEMENTS, REJETE = "ACCEPTE", "ACCEPTE_AVEC_AVERTISSEMENTS", "REJETE"
 
 
@@ -99,13 +100,19 @@ def files_by_partition(landing: Path) -> dict[str | None, list[Path]]:
 
 def ingest_partitions(paths: Paths, partition_keys: list[str], run_id: str,
                       max_workers: int | None = None) -> IngestSummary:
-    """Ingest the new file versions of these partitions, plus any unidentified file."""
+    """Ingest the new file versions of these partitions, plus any unidentified file.
+
+    ``max_workers``: size of the process pool; by default a pool of CPU-count workers is used
+    only from ``POOL_MIN_PARTITIONS`` partitions on.
+    """
     store.ensure_schemas(paths.raw_store)
     grouped = files_by_partition(paths.landing)
     summaries = ingest_files(paths, grouped.get(None, []), run_id)  # rejected, bailleur unknown
     jobs = [(paths, key, grouped.get(key, []), run_id) for key in partition_keys]
+    # A spawned worker pays ~3 s of imports and Polars is already multi-threaded: a pool only
+    # pays off for big campaigns (or when the caller asks for one explicitly).
     workers = min(len(jobs), max_workers or os.cpu_count() or 1)
-    if workers > 1:
+    if workers > 1 and (max_workers is not None or len(jobs) >= POOL_MIN_PARTITIONS):
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             for result in pool.map(_ingest_job, jobs):

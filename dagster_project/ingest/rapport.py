@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from openpyxl.styles import Font
 COLUMNS = ["Fichier", "Feuille", "Ligne", "Colonne", "Valeur", "Règle", "Gravité", "Message", "Conseil"]
 SOURCE_COLUMNS = ["chemin", "feuille", "ligne", "colonne", "valeur", "regle", "gravite", "message", "conseil"]
 MAX_XLSX_LINES = 20_000
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+_DANGEROUS = re.compile(r"^([=+@\t\r]|-(?!\d+([.,]\d+)?$))")
 
 VERDICTS = {
     "ACCEPTE": "Fichier accepté",
@@ -83,7 +84,7 @@ def _csv_bytes(rows: list[list[str]]) -> bytes:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow(["'" + v if v.startswith(_DANGEROUS) else v for v in row])
+        writer.writerow(["'" + v if _DANGEROUS.match(v) else v for v in row])
     return out.getvalue().encode("utf-8-sig")  # BOM: Excel opens French text correctly
 
 

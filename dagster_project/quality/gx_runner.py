@@ -2,7 +2,7 @@
 
 GX takes seconds to import, so it is imported lazily (loading the Dagster code location must
 not pay for it) and its ephemeral context is built once per process. Only the columns the
-suite reads are converted to pandas (GX has no Polars engine). Row-level expectations report
+suite reads are converted to pandas (GX has no Polars engine; it also hashes the whole batch). Row-level expectations report
 the positions of the offending rows (``result_format`` COMPLETE), which is what lets a failure
 be pinned on the bailleurs whose rows fail.
 """
@@ -74,7 +74,11 @@ def _result(expectation: Expectation, gx_result: Any) -> ExpectationResult:
 
 def validate(suite: Suite, frame: pl.DataFrame, parameters: dict[str, Any]) -> list[ExpectationResult]:
     """Run ``suite`` on ``frame``; one result per expectation, in the suite's order."""
-    data = frame.select(suite.columns(frame.columns)).to_pandas()
+    import pandas as pd
+
+    # Column by column through NumPy: several times faster than DataFrame.to_pandas() here,
+    # and dates arrive as datetime64, which GX compares natively.
+    data = pd.DataFrame({c: frame[c].to_numpy() for c in suite.columns(frame.columns)})
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": data})
     validation = batch.validate(
         _gx_suite(suite),

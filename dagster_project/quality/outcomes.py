@@ -38,44 +38,39 @@ def _describe(frame: pl.DataFrame, keys: list[str]) -> list[str]:
     return [", ".join(f"{k}={row[k]}" for k in keys) for row in frame.select(keys).iter_rows(named=True)]
 
 
-def _rows_for(check: str, suite: Suite, frame: pl.DataFrame, result: ExpectationResult, run_id: str) -> list[dict]:
-    e = result.expectation
-    base = {
-        "check": check,
-        "suite": suite.name,
-        "expectation": e.label,
-        "regle": e.regle,
-        "gravite": e.gravite,
-        "note": e.note,
-        "run_id": run_id,
-    }
-    keys = [k for k in suite.cles if k in frame.columns and k not in BAILLEUR]
-    attributable = all(k in frame.columns for k in BAILLEUR)
+def _rows_for(base: dict, frame: pl.DataFrame, keys: list[str], evaluated: list[tuple] | None,
+              result: ExpectationResult) -> list[dict]:
+    def row(siren, annee, failing: pl.DataFrame | None, exemples: str | None = None) -> dict:
+        n = 0 if failing is None else failing.height
+        if failing is not None and n:
+            exemples = " ; ".join(_describe(failing.head(NB_EXEMPLES), keys))
+        return {**base, "bailleur_siren": siren, "annee": annee, "succes": failing is None or n == 0,
+                "nb_lignes_en_echec": n, "exemples": exemples}
+
     if result.failing_rows is None:  # the whole table failed, or GX could not evaluate
-        exemple = f"contrôle non exécutable : {result.error}" if result.error else "attente portant sur toute la table"
-        return [{**base, "bailleur_siren": None, "annee": None, "succes": result.success,
-                 "nb_lignes_en_echec": 0, "exemples": None if result.success else exemple}]
-    failing = frame.with_row_index("_pos").filter(pl.col("_pos").is_in(list(result.failing_rows)))
-    if not attributable:
-        return [{**base, "bailleur_siren": None, "annee": None, "succes": result.success,
-                 "nb_lignes_en_echec": failing.height,
-                 "exemples": " ; ".join(_describe(failing.head(NB_EXEMPLES), keys)) or None}]
-    rows = []
-    evaluated = frame.select(BAILLEUR).unique()
-    by_bailleur = {k: g for k, g in failing.group_by(BAILLEUR)} if failing.height else {}
-    for siren, annee in evaluated.sort(BAILLEUR, nulls_last=True).iter_rows():
-        group = by_bailleur.get((siren, annee))
-        rows.append({**base, "bailleur_siren": siren, "annee": annee, "succes": group is None,
-                     "nb_lignes_en_echec": 0 if group is None else group.height,
-                     "exemples": None if group is None else " ; ".join(_describe(group.head(NB_EXEMPLES), keys))})
-    if not rows:  # empty frame: still say the expectation was evaluated
-        rows.append({**base, "bailleur_siren": None, "annee": None, "succes": result.success,
-                     "nb_lignes_en_echec": 0, "exemples": None})
-    return rows
+        if result.success:
+            return [row(None, None, None)]
+        why = f"contrôle non exécutable : {result.error}" if result.error else "attente portant sur toute la table"
+        return [{**row(None, None, None, why), "succes": False}]
+    failing = frame[list(result.failing_rows)]
+    if evaluated is None:  # frame without bailleur: one row for everyone
+        return [row(None, None, failing)]
+    groups = {key: group for key, group in failing.group_by(BAILLEUR)} if failing.height else {}
+    return [row(siren, annee, groups.get((siren, annee))) for siren, annee in evaluated] or [row(None, None, None)]
 
 
 def outcome_rows(check: str, suite: Suite, frame: pl.DataFrame, results: list[ExpectationResult], run_id: str) -> pl.DataFrame:
-    rows = [row for result in results for row in _rows_for(check, suite, frame, result, run_id)]
+    keys = [k for k in suite.cles if k in frame.columns and k not in BAILLEUR]
+    attributable = all(k in frame.columns for k in BAILLEUR)
+    # Every (bailleur, année) of the frame is reported, passed or not; an empty frame still
+    # says the expectation was evaluated (one row without bailleur).
+    evaluated = frame.select(BAILLEUR).unique().sort(BAILLEUR, nulls_last=True).rows() if attributable else None
+    rows = []
+    for result in results:
+        e = result.expectation
+        base = {"check": check, "suite": suite.name, "expectation": e.label, "regle": e.regle,
+                "gravite": e.gravite, "note": e.note, "run_id": run_id}
+        rows += _rows_for(base, frame, keys, evaluated, result)
     return pl.DataFrame(rows, schema=OUTCOME_SCHEMA)
 
 

@@ -83,8 +83,9 @@ class Suite:
     raw: dict[str, Any]  # the JSON as written, handed to GX untouched
 
     def columns(self, available: list[str]) -> list[str]:
-        """The columns of ``available`` the suite needs: keys, then what expectations read."""
-        needed = set(self.cles) & set(available)
+        """The columns of ``available`` the expectations read (keys are read from the frame
+        itself, by row position, when a failure is described)."""
+        needed: set[str] = set()
         for expectation in self.expectations:
             needed |= expectation.columns(available)
         return [c for c in available if c in needed]

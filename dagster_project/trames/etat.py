@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dagster_project.trames import categories
+from dagster_project.trames import categories, previsionnel
 from dagster_project.trames.common import departement_label, sources, split_departements
 from dagster_project.trames.loader import BailleurMarts
 from dagster_project.trames.model import PCT, TEXT, Column, Report, Sheet, Table
@@ -147,7 +147,7 @@ def _oui_non(flag: bool) -> str:
 
 
 def build(b: BailleurMarts, recipient: dict, options: Options) -> Report | None:
-    dep = text(recipient.get("departement")) or recipient["recipient_code"]
+    dep = text(recipient.get("territoire_code")) or text(recipient.get("departement")) or recipient["recipient_code"]
     rows = territory_rows(b["mart_bilan_territoire"], dep, ("DEPARTEMENT",))
     if rows.is_empty():
         return None
@@ -170,7 +170,7 @@ def build(b: BailleurMarts, recipient: dict, options: Options) -> Report | None:
         notice=notice(
             "flux_brut", "soustraits", "flux_net", "territoire", "detail_reservataire",
             "part_etat", "hors_qpv", "droit", "realise", "ecart", "ventilations",
-            "relogements", "sources",
+            "relogements", "previsionnel", "droit_indicatif", "sources",
         ),
         sheets=(
             Sheet(
@@ -192,6 +192,12 @@ def build(b: BailleurMarts, recipient: dict, options: Options) -> Report | None:
                 "Soustraits du flux",
                 f"Logements soustraits du flux en {b.annee} et relogements",
                 (soustraits_table(b["mart_soustraits"], [dep]),),
+            ),
+            Sheet(
+                f"Prévisionnel {b.annee + 1}",
+                f"Prévisionnel {b.annee + 1} – {departement_label(dep)}",
+                previsionnel.departement_tables(b, dep),
+                landscape=True,
             ),
         ),
     )

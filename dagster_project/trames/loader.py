@@ -68,8 +68,12 @@ def read_mart(root: Path, name: str) -> pl.DataFrame:
 
 
 def _normalise_keys(frame: pl.DataFrame) -> pl.DataFrame:
-    """SIREN as text and year as integer, whatever the producer's physical types."""
-    casts = []
+    """SIREN as text, year as integer, and DuckDB's HUGEINT sums (decimals) as plain numbers."""
+    casts = [
+        pl.col(name).cast(pl.Int64 if dtype.scale == 0 else pl.Float64)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Decimal)
+    ]
     if "bailleur_siren" in frame.columns:
         casts.append(pl.col("bailleur_siren").cast(pl.String))
     if "annee" in frame.columns:

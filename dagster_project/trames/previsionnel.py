@@ -1,18 +1,25 @@
-"""Prévisionnel: dwellings a bailleur expects to subtract from the flux in N+1, per département."""
+"""Prévisionnel: dwellings a bailleur expects to subtract from the flux in N+1.
+
+The grain follows ``mart_recipients``: a recipient whose code is one of the bailleur's
+réservataires gets the forecast of its départements and only its own indicative droits; any
+other recipient (a département code) gets the département with every réservataire's droits.
+The État trame embeds the département version (``departement_tables``).
+"""
 
 from __future__ import annotations
 
 import polars as pl
 
 from dagster_project.trames import categories
-from dagster_project.trames.common import departement_label, sources
+from dagster_project.trames.common import departement_label, safe_stem, sources, split_departements
 from dagster_project.trames.loader import BailleurMarts
 from dagster_project.trames.model import PCT, TEXT, Column, Report, Sheet, Table
 from dagster_project.trames.notice import notice
+from dagster_project.trames.reservataire import PERIMETRES
 from dagster_project.trames.tables import as_int, round_half_up, text
 
 
-def forecast_table(previsionnel: pl.DataFrame, soustraits: pl.DataFrame, annee: int) -> Table:
+def forecast_table(previsionnel: pl.DataFrame, soustraits: pl.DataFrame, annee: int, dep: str) -> Table:
     forecast = {row["categorie_operation"]: row for row in previsionnel.iter_rows(named=True)}
     realised = {row["categorie_operation"]: row for row in soustraits.iter_rows(named=True)}
     rows = []
@@ -23,13 +30,13 @@ def forecast_table(previsionnel: pl.DataFrame, soustraits: pl.DataFrame, annee: 
             (
                 label,
                 as_int(prevu.get("nb_logements_prevus")),
-                as_int(prevu.get("soustraits_n", fait.get("soustraits"))),
-                as_int(prevu.get("attributions_relogement_n", fait.get("attributions_relogement"))),
+                as_int(fait.get("soustraits", prevu.get("soustraits_n"))),
+                as_int(fait.get("attributions_relogement", prevu.get("attributions_relogement_n"))),
                 text(prevu.get("commentaire")),
             )
         )
     return Table(
-        title=f"Logements soustraits du flux : prévu {annee + 1}, réalisé {annee}",
+        title=f"{departement_label(dep)} : logements soustraits du flux, prévus en {annee + 1} et réalisés en {annee}",
         columns=(
             Column("Catégorie d'opération", TEXT, 50),
             Column(f"Prévus en {annee + 1}"),
@@ -42,60 +49,79 @@ def forecast_table(previsionnel: pl.DataFrame, soustraits: pl.DataFrame, annee: 
     )
 
 
-def droits_table(droits: pl.DataFrame, bilans: pl.DataFrame, annee: int) -> Table:
-    names = dict(zip(bilans["reservataire_code"], bilans["reservataire_nom"], strict=True)) if bilans.height else {}
+def droits_table(droits: pl.DataFrame, names: dict[str, str], annee: int, dep: str) -> Table:
+    order = [c for c in ("reservataire_code", "perimetre_type", "perimetre_code") if c in droits.columns]
     rows = tuple(
         (
             text(row["reservataire_code"]),
             text(names.get(row["reservataire_code"])),
+            PERIMETRES.get(text(row.get("perimetre_type")), text(row.get("perimetre_type"))),
+            text(row.get("perimetre_code")),
             (row["taux_flux"] or 0) / 100,
-            as_int(round_half_up(row["flux_net_indicatif_n_plus_1"])),
+            round_half_up(row["flux_net_indicatif_n_plus_1"]),
             round_half_up(row["droit_indicatif_n_plus_1"]),
         )
-        for row in droits.sort("reservataire_code").iter_rows(named=True)
+        for row in (droits.sort(order) if droits.height else droits).iter_rows(named=True)
     )
     return Table(
-        title=f"Flux et droits indicatifs {annee + 1} par réservataire",
+        title=f"{departement_label(dep)} : flux et droits indicatifs {annee + 1}",
         columns=(
             Column("Code", TEXT, 14),
             Column("Réservataire", TEXT, 36),
+            Column("Périmètre", TEXT, 14),
+            Column("Code du périmètre", TEXT, 14),
             Column("Taux conventionnel", PCT),
-            Column(f"Flux net indicatif {annee + 1}"),
+            Column(f"Flux net indicatif {annee + 1} (arrondi)"),
             Column(f"Droit indicatif {annee + 1} (arrondi)"),
         ),
         rows=rows,
     )
 
 
+def departement_tables(b: BailleurMarts, dep: str, reservataire_code: str | None = None) -> tuple[Table, Table]:
+    """Forecast by catégorie and indicative droits of one département (of one réservataire if given)."""
+    in_dep = pl.col("departement") == dep
+    droits = b["mart_previsionnel_droits"]
+    droits = droits.filter(in_dep) if droits.height else droits
+    if reservataire_code is not None and droits.height:
+        droits = droits.filter(pl.col("reservataire_code") == reservataire_code)
+    bilans = b["mart_bilan_reservataire"]
+    names = dict(zip(bilans["reservataire_code"], bilans["reservataire_nom"], strict=True)) if bilans.height else {}
+    previsionnel = b["mart_previsionnel"]
+    soustraits = b["mart_soustraits"]
+    return (
+        forecast_table(
+            previsionnel.filter(in_dep) if previsionnel.height else previsionnel,
+            soustraits.filter(in_dep) if soustraits.height else soustraits,
+            b.annee,
+            dep,
+        ),
+        droits_table(droits, names, b.annee, dep),
+    )
+
+
 def build(b: BailleurMarts, recipient: dict) -> Report | None:
-    dep = text(recipient.get("departement")) or recipient["recipient_code"]
-    previsionnel = b["mart_previsionnel"].filter(pl.col("departement") == dep)
-    droits = b["mart_previsionnel_droits"].filter(pl.col("departement") == dep)
-    soustraits = b["mart_soustraits"].filter(pl.col("departement") == dep)
-    if previsionnel.is_empty() and droits.is_empty() and soustraits.is_empty():
+    code = recipient["recipient_code"]
+    bilans = b["mart_bilan_reservataire"]
+    is_reservataire = bilans.height > 0 and code in set(bilans["reservataire_code"])
+    departements = split_departements(recipient.get("departement")) or [code]
+    if not is_reservataire and code not in departements:
         return None
+    own = code if is_reservataire else None
+    tables = tuple(t for dep in departements for t in departement_tables(b, dep, own))
+    nom = text(recipient.get("recipient_nom")) or (code if is_reservataire else f"Réservataires du département {code}")
     return Report(
         kind="PREVISIONNEL",
-        relpath=f"{b.siren}/previsionnel/{dep}.xlsx",
+        relpath=f"{b.siren}/previsionnel/{safe_stem(code)}.xlsx",
         annee=b.annee,
         titre=f"Prévisionnel {b.annee + 1} des logements soustraits du flux",
-        destinataire=text(recipient.get("recipient_nom")) or f"Réservataires du département {dep}",
+        destinataire=nom,
         bailleur=b.siren,
-        perimetre=f"Département {departement_label(dep)}",
-        recipient_code=recipient["recipient_code"],
-        departement=dep,
+        perimetre=", ".join(departement_label(dep) for dep in departements),
+        recipient_code=code,
+        departement=",".join(departements),
         email=text(recipient.get("email")),
         sources=sources(b["mart_sources"]),
         notice=notice("previsionnel", "soustraits", "relogements", "flux_net", "taux", "droit_indicatif", "sources"),
-        sheets=(
-            Sheet(
-                "Prévisionnel",
-                f"Prévisionnel {b.annee + 1} – {departement_label(dep)}",
-                (
-                    forecast_table(previsionnel, soustraits, b.annee),
-                    droits_table(droits, b["mart_bilan_reservataire"], b.annee),
-                ),
-                landscape=True,
-            ),
-        ),
+        sheets=(Sheet("Prévisionnel", f"Prévisionnel {b.annee + 1} – {nom}", tables, landscape=True),),
     )

@@ -68,7 +68,7 @@ def consolidated_sheets(b: BailleurMarts, code: str, types: tuple[str, ...], row
 
 
 def build(b: BailleurMarts, recipient: dict) -> Report | None:
-    code = recipient["recipient_code"]
+    code = text(recipient.get("territoire_code")) or recipient["recipient_code"]
     rows = territory_rows(b["mart_bilan_territoire"], code, ("EPCI", "EPT"))
     if rows.is_empty():
         return None

@@ -1,10 +1,15 @@
-"""The dbt command lines of the pipeline, as plain data (no Dagster, no subprocess here)."""
+"""The dbt command lines of the pipeline, and a plain runner for the CLI, tests and scripts.
+
+Dagster runs dbt through ``DbtCliResource`` (definitions.py); ``run_dbt`` is the same command
+without Dagster: ``run_dbt(["build"], paths())``.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -63,3 +68,20 @@ def cli_command(args: Sequence[str]) -> list[str]:
         "--profiles-dir",
         str(PROFILES_DIR),
     ]
+
+
+def run_dbt(
+    args: Sequence[str], p: Paths, target_path: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run dbt on this project against the data folder of ``p``; raise with dbt's log on failure.
+
+    dbt's target and log folders default to ``<data>/warehouse/dbt`` so that runs on different
+    data folders (tests in parallel) never share them.
+    """
+    p.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    target = target_path or p.warehouse.parent / "dbt"
+    env = {**os.environ, **dbt_env(p), "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target)}
+    done = subprocess.run(cli_command(args), capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} a échoué :\n{done.stdout}\n{done.stderr}")
+    return done

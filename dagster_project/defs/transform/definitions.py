@@ -43,7 +43,7 @@ def flux_dbt_assets() -> dg.AssetsDefinition:
     )
     def _flux_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         export_dbt_env(paths())
-        yield from dbt.cli(build_args(), context=context).stream().fetch_row_counts().fetch_column_metadata()
+        yield from dbt.cli(build_args(), context=context).stream().fetch_row_counts()
 
     return _flux_dbt
 

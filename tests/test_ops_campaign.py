@@ -1,0 +1,110 @@
+"""End to end: the campaign command on the acceptance campaign, and the yearly schedule."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.defs.automation.definitions import PUBLISHED_MODELS, campagne_annuelle
+from dagster_project.defs.automation.partitions import (
+    ANNEE_TAG,
+    BAILLEURS_PARTITIONS,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+)
+from dagster_project.settings import Paths
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCEPTANCE = ROOT / "tests" / "fixtures" / "acceptance-2024"
+BAILLEURS = ("244244034", "292178738", "297341513")
+
+
+def run_cli(data: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FLUX_DATA_DIR": str(data), "FLUX_LANDING_SETTLE_SECONDS": "0"}
+    env.pop("DAGSTER_HOME", None)
+    env.pop("FLUX_LANDING_DIR", None)
+    return subprocess.run([sys.executable, "-m", "dagster_project.campaign", "run", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory) -> tuple[Paths, subprocess.CompletedProcess]:
+    """The acceptance campaign dropped in a custom landing folder, run once by the CLI."""
+    data = tmp_path_factory.mktemp("campagne") / "data"
+    landing = data.parent / "depot"
+    shutil.copytree(ACCEPTANCE / "landing", landing)
+    result = run_cli(data, "--landing", str(landing))
+    return Paths(data=data.resolve(), landing=landing.resolve()), result
+
+
+def test_campaign_command_succeeds_with_progress_and_french_summary(campaign):
+    p, result = campaign
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    out = result.stdout
+    for line in ("▶ ingestion des fichiers", "▶ modèles dbt et tests", "▶ publication des marts",
+                 "▶ écriture des trames", "# Campagne 2024 : résumé", "bailleurs reçus : **3**",
+                 "bailleurs acceptés : **3**", "bailleurs rejetés (au moins un fichier à "
+                 "redéposer) : **0**", f"trames : `{p.trames}`"):
+        assert line in out, line
+    for siren in BAILLEURS:
+        assert f"bailleur {siren} : " in out and f"| {siren} |" in out
+    assert "Running with dbt" not in out  # tool output goes to the log file
+
+
+def test_campaign_publishes_marts_catalog_trames_and_summary(campaign):
+    p, _ = campaign
+    for model in PUBLISHED_MODELS:
+        assert (p.marts / f"{model}.parquet").is_file(), model
+    with duckdb.connect(str(p.catalog), read_only=True) as con:
+        bailleurs = con.execute("select distinct bailleur_siren from mart_flux order by 1").fetchall()
+        assert [b for (b,) in bailleurs] == list(BAILLEURS)
+        assert con.execute("select count(*) from fichiers").fetchone()[0] == 9
+    assert list(p.trames.rglob("*.xlsx"))
+    summary = (p.marts / "campagne_2024_resume.md").read_text(encoding="utf-8")
+    assert "bailleurs acceptés : **3**" in summary
+
+
+def test_campaign_run_is_recorded_in_the_persistent_instance(campaign):
+    p, _ = campaign
+    with dg.DagsterInstance.from_config(str(p.data / ".dagster")) as instance:
+        (record,) = instance.get_run_records()
+        run = record.dagster_run
+        assert run.job_name == "campagne" and run.status == dg.DagsterRunStatus.SUCCESS
+        assert run.tags[ANNEE_TAG] == "2024"
+        assert sorted(instance.get_dynamic_partitions(BAILLEURS_PARTITIONS)) == [
+            f"{s}_2024" for s in BAILLEURS]
+        published = instance.get_latest_materialization_event(dg.AssetKey("published_marts"))
+        metadata = published.asset_materialization.metadata
+        assert metadata["run_id"].value == run.run_id
+        assert metadata["nb_fichiers_sources"].value == 9
+        assert len(metadata["empreinte_sources"].value) == 64
+
+
+def test_yearly_schedule_runs_the_previous_year_over_all_its_bailleurs(acceptance_landing):
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=datetime(2025, 3, 5, 6, tzinfo=ZoneInfo("Europe/Paris")),
+        )
+        request = campagne_annuelle(context)
+        keys = instance.get_dynamic_partitions(BAILLEURS_PARTITIONS)
+    assert isinstance(request, dg.RunRequest)
+    assert sorted(keys) == [f"{s}_2024" for s in BAILLEURS]
+    assert request.tags[ANNEE_TAG] == "2024"
+    assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == (keys[0], keys[-1])
+
+
+def test_yearly_schedule_skips_a_year_without_files(acceptance_landing):
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=datetime(2027, 3, 5, 6))
+        assert isinstance(campagne_annuelle(context), dg.SkipReason)
