@@ -11,7 +11,7 @@ UV := $(CURDIR)/.tools/bin/uv
 endif
 
 DEMO_DIR := data/demo
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist loadfile
 DEV_PORT ?= 3000
 DOCS_PORT ?= 8080
 

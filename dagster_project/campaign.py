@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import sys
 import uuid
@@ -35,7 +36,7 @@ from dagster_project.defs.automation.partitions import (
 )
 from dagster_project.defs.automation.progress import RunFollower
 from dagster_project.settings import paths
-from dagster_project.summary import bailleur_lines, collect, render_markdown, summary_path
+from dagster_project.summary import bailleur_lines, collect, render_markdown, write_summary
 
 LAUNCH_TAG = "flux/lancement"
 # Written into <data>/.dagster/dagster.yaml: DuckDB has one writer, so every pool (there is
@@ -49,9 +50,10 @@ concurrency:
 telemetry:
   enabled: false
 """
+# Progress lines replace Dagster's console log; every event stays in the instance (make dev).
 QUIET_RUN_CONFIG = {
     "execution": {"config": {"in_process": {}}},
-    "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+    "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
 }
 
 
@@ -67,8 +69,8 @@ def prepare_instance() -> Path:
     return home.resolve()
 
 
-def say(line: str, stream=None) -> None:
-    print(line, file=stream or sys.stdout, flush=True)
+def say(line: str) -> None:
+    print(line, flush=True)
 
 
 def choose_year(keys: list[str], annee: int | None) -> int | None:
@@ -92,17 +94,15 @@ def run_campaign(annee: int | None = None) -> int:
         say(f"Aucun fichier de bilan reconnu dans {p.landing} (noms attendus : <siren>_<année>…).")
         return 1
     keys = keys_of_year(register_partitions(instance, found), annee)
-    bailleurs = sorted(k for k in keys_of_year(found, annee))
+    bailleurs = sorted(keys_of_year(found, annee))
     say(f"Bilan {annee} : {len(bailleurs)} bailleur(s) dans le dépôt : {', '.join(bailleurs)}")
 
     launch = (LAUNCH_TAG, uuid.uuid4().hex)
     # Tools print to stdout (dbt's log lines): they go to a log file, progress stays readable.
     journal = p.data / "logs" / f"campagne_{annee}_{launch[1][:8]}.log"
     journal.parent.mkdir(parents=True, exist_ok=True)
-    console = sys.stdout
-    follower = RunFollower(
-        instance, launch, lambda line: say(line, console), lambda: bailleur_lines(p, annee)
-    )
+    to_console = functools.partial(print, file=sys.stdout, flush=True)
+    follower = RunFollower(instance, launch, to_console, lambda: bailleur_lines(p, annee))
     say(f"Journal détaillé (dbt…) : {journal}")
     follower.start()
     try:
@@ -123,11 +123,12 @@ def run_campaign(annee: int | None = None) -> int:
         annee=annee,
         run_started=run_start(instance, result.run_id),
         failed_checks=run_failed_checks(instance, result.run_id),
+        failed_steps=tuple(e.step_key for e in result.all_events if e.is_step_failure),
     )
     say("")
     say(render_markdown(summary))
+    say(f"Résumé enregistré dans {write_summary(summary)}")
     if result.success:
-        say(f"Résumé enregistré dans {summary_path(p, annee)}")
         return 0
     say(f"ÉCHEC de l'exécution {result.run_id} : voir l'interface Dagster (`make dev`).")
     return 1

@@ -48,6 +48,7 @@ class CampaignSummary:
     trames_ecrites: int
     trames_total: int
     paths: Paths
+    failed_steps: tuple[str, ...] = ()  # set when the run failed
 
     @property
     def acceptes(self) -> list[BailleurStatus]:
@@ -153,6 +154,7 @@ def collect(
     annee: int | None,
     run_started: datetime | None,
     failed_checks: list[FailedCheck],
+    failed_steps: tuple[str, ...] = (),
 ) -> CampaignSummary:
     fichiers = read_parquet_glob(p.raw_store / "fichiers")
     annee = annee if annee is not None else latest_annee(fichiers)
@@ -167,6 +169,7 @@ def collect(
         trames_ecrites=written,
         trames_total=total,
         paths=p,
+        failed_steps=failed_steps,
     )
 
 
@@ -178,6 +181,14 @@ def render_markdown(s: CampaignSummary) -> str:
         "",
         f"Exécution Dagster : `{s.run_id}` (retrouvable dans l'interface : `make dev`, onglet Runs).",
         "",
+    ]
+    if s.failed_steps:
+        lines += [
+            f"**L'exécution a échoué** (étapes : {', '.join(s.failed_steps)}) : les sorties "
+            "ci-dessous peuvent dater d'une exécution précédente.",
+            "",
+        ]
+    lines += [
         "## Dépôts",
         "",
         f"- bailleurs reçus : **{len(s.bailleurs)}**",

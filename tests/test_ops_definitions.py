@@ -25,6 +25,70 @@ CONTRACT_KEYS = {
 }
 
 
+# Snapshot of every asset key (sorted): a rename or a removal shows here as a diff. After a
+# deliberate change, update the list (print the keys of `defs().resolve_asset_graph()`).
+ASSET_KEYS = (
+    "campaign_summary",
+    "dim_commune",
+    "dim_convention",
+    "dim_logement",
+    "dim_reservataire",
+    "dim_territoire",
+    "fct_tours",
+    "int_bailleur_reservataires",
+    "int_destination_logements",
+    "int_destination_ventilation",
+    "int_dimension_valeurs",
+    "int_flux_logements",
+    "int_logement_territoires",
+    "int_logement_territoires_consolides",
+    "int_territoire_logements",
+    "landing/fichiers",
+    "mart_bilan_reservataire",
+    "mart_bilan_territoire",
+    "mart_bilan_territoire_detail",
+    "mart_bilan_ventilation",
+    "mart_flux",
+    "mart_flux_perimetre",
+    "mart_previsionnel",
+    "mart_previsionnel_droits",
+    "mart_recipients",
+    "mart_regional_reservataire",
+    "mart_regional_territoire",
+    "mart_sources",
+    "mart_soustraits",
+    "mart_territoire_ventilation",
+    "published_marts",
+    "quality_scorecard",
+    "raw/anomalies",
+    "raw/conventions",
+    "raw/fichiers",
+    "raw/logements",
+    "raw/previsionnel",
+    "raw/tours",
+    "ref_categories_operation",
+    "ref_categories_reservataire",
+    "ref_communes",
+    "ref_departements",
+    "ref_epci",
+    "ref_epci_lec",
+    "ref_ept",
+    "ref_financements",
+    "ref_hors_assiette",
+    "ref_issues",
+    "ref_periodes_construction",
+    "ref_qpv",
+    "ref_typologies",
+    "ref_ventilations",
+    "stg_conventions",
+    "stg_fichiers",
+    "stg_logements",
+    "stg_previsionnel",
+    "stg_tours",
+    "trames",
+)
+
+
 def code_location() -> dg.Definitions:
     from dagster_project.definitions import defs
 
@@ -40,9 +104,10 @@ def test_dg_check_defs_passes(tmp_path):
     assert "All definitions loaded successfully" in result.stdout + result.stderr
 
 
-def test_contract_asset_keys_are_defined():
-    keys = {k.to_user_string() for k in code_location().resolve_asset_graph().get_all_asset_keys()}
-    assert CONTRACT_KEYS <= keys, sorted(CONTRACT_KEYS - keys)
+def test_asset_keys_match_the_snapshot_and_the_contract():
+    keys = sorted(k.to_user_string() for k in code_location().resolve_asset_graph().get_all_asset_keys())
+    assert CONTRACT_KEYS <= set(keys), sorted(CONTRACT_KEYS - set(keys))
+    assert keys == list(ASSET_KEYS)
 
 
 def test_campaign_job_spans_ingestion_to_summary_and_runs_yearly():

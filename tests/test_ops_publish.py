@@ -129,3 +129,16 @@ def test_old_snapshots_are_pruned(dirs):
         last = publish(dirs["warehouse"], dirs["marts"], dirs["catalog"], f"run-{i}")
     snapshots = sorted((dirs["marts"] / PUBLICATIONS_DIR).iterdir())
     assert len(snapshots) == KEEP_PUBLICATIONS and snapshots[-1] == last.snapshot
+
+
+def test_input_files_and_their_fingerprint_identify_the_inputs():
+    from dagster_project.defs.automation.definitions import fingerprint, input_files
+
+    sources = pl.DataFrame({"bailleur_siren": ["1", "1", "2"],
+                            "_source_file": ["b.csv", "b.csv", "a.xlsx"],
+                            "_source_sha256": ["bb", "bb", "aa"]})
+    files = input_files(sources)
+    assert files == {"a.xlsx": "aa", "b.csv": "bb"}
+    assert fingerprint(files) == fingerprint({"autre_nom.csv": "bb", "x": "aa"})
+    assert fingerprint(files) != fingerprint({"a.xlsx": "aa"})
+    assert input_files(None) == {}

@@ -94,3 +94,11 @@ def test_summary_is_written_in_french_with_counts_and_paths(workspace):
     target = write_summary(summary)
     assert target == workspace.marts / "campagne_2024_resume.md"
     assert target.read_text(encoding="utf-8") == text
+
+
+def test_summary_of_a_failed_run_says_so(workspace):
+    summary = collect(workspace, run_id="r", annee=2024, run_started=None, failed_checks=[],
+                      failed_steps=("flux_dbt",))
+    text = render_markdown(summary)
+    assert "**L'exécution a échoué** (étapes : flux_dbt)" in text
+    assert "bailleurs reçus : **0**" in text

@@ -80,7 +80,9 @@ def _label(dimension: str, valeur: str) -> str:
 def reservataire_mismatches(year_dir: Path, attendu: pl.DataFrame) -> list[str]:
     files = _manifest(year_dir)
     rows = attendu.filter(
-        pl.col("reservataire").is_not_null() & (pl.col("reservataire") != "BAILLEUR") & (pl.col("bailleur") != "*")
+        pl.col("reservataire").is_not_null()
+        & (pl.col("reservataire") != "BAILLEUR")
+        & (pl.col("bailleur") != "*")
     )
     issues = dict(categories.issues())
     titles = dict(categories.dimensions())
@@ -93,8 +95,13 @@ def reservataire_mismatches(year_dir: Path, attendu: pl.DataFrame) -> list[str]:
             continue
         tables = read_tables(year_dir / file)
         bilan = by_first_column(tables["Bilan"][BILAN])
-        tours = by_first_column(tables["Bilan"]["Tours de commercialisation par issue (échecs par motif)"])
-        perimetres = {r["Code"]: r for r in tables["Bilan"]["Vos conventions de réservation et vos droits sur le flux"]}
+        tours = by_first_column(
+            tables["Bilan"]["Tours de commercialisation par issue (échecs par motif)"]
+        )
+        perimetres = {
+            r["Code"]: r
+            for r in tables["Bilan"]["Vos conventions de réservation et vos droits sur le flux"]
+        }
         shown_cells: dict[tuple[str, str], dict] = {}
         for dimension, title in titles.items():
             for row in tables["Ventilations"][f"Ventilation : {title}"][:-1]:
@@ -108,7 +115,9 @@ def reservataire_mismatches(year_dir: Path, attendu: pl.DataFrame) -> list[str]:
                 dimension = DIMENSIONS.get(e["dimension"], e["dimension"])
                 key = (dimension, _label(dimension, e["valeur"]))
                 checked_cells.add((key, metric))
-                got = shown_cells.get(key, {}).get("Logements proposés" if metric == "proposes" else "Logements attribués")
+                got = shown_cells.get(key, {}).get(
+                    "Logements proposés" if metric == "proposes" else "Logements attribués"
+                )
             elif e["issue"]:
                 got = tours.get(issues[e["issue"]], {}).get("Nombre de tours")
             elif metric == "flux_net_perimetre":
@@ -132,9 +141,14 @@ def reservataire_mismatches(year_dir: Path, attendu: pl.DataFrame) -> list[str]:
                 mismatches.append(f"{bailleur}/{code} écart : trame {got}")
         # the cells attendu.csv does not list are zero
         for key, row in shown_cells.items():
-            for metric, column in (("proposes", "Logements proposés"), ("attribues", "Logements attribués")):
+            for metric, column in (
+                ("proposes", "Logements proposés"),
+                ("attribues", "Logements attribués"),
+            ):
                 if (key, metric) not in checked_cells and row[column] != 0:
-                    mismatches.append(f"{bailleur}/{code} {key} {metric} : attendu 0, trame {row[column]}")
+                    mismatches.append(
+                        f"{bailleur}/{code} {key} {metric} : attendu 0, trame {row[column]}"
+                    )
     return mismatches
 
 
@@ -148,11 +162,17 @@ def territory_mismatches(year_dir: Path, attendu: pl.DataFrame) -> list[str]:
         file = files.get((kind, e["bailleur"], code))
         if file is None:
             continue  # not a recipient (an EPCI that is not "LEC"); its figures stay in the marts
-        figures = by_first_column(read_tables(year_dir / file)["Bilan consolidé"]["Bilan consolidé sur l'ensemble des réservataires"])
+        figures = by_first_column(
+            read_tables(year_dir / file)["Bilan consolidé"][
+                "Bilan consolidé sur l'ensemble des réservataires"
+            ]
+        )
         label = {"proposes": "Logements proposés", "attribues": "Logements attribués"}[e["metric"]]
         got = figures[f"{label} (tous destinataires, hors flux exclu)"]["Nombre"]
         if got != int(e["value"]):
-            mismatches.append(f"{e['bailleur']} territoire {code} {e['metric']} : attendu {e['value']}, trame {got}")
+            mismatches.append(
+                f"{e['bailleur']} territoire {code} {e['metric']} : attendu {e['value']}, trame {got}"
+            )
     return mismatches
 
 
@@ -162,48 +182,74 @@ def etat_mismatches(year_dir: Path, attendu: pl.DataFrame) -> list[str]:
     labels = dict(categories.categories_operation())
     mismatches = []
     relogements: dict[tuple[str, str], int] = defaultdict(int)
-    for e in attendu.filter(pl.col("departement").is_not_null() | (pl.col("metric") == "attributions_relogement")).iter_rows(named=True):
+    for e in attendu.filter(
+        pl.col("departement").is_not_null() | (pl.col("metric") == "attributions_relogement")
+    ).iter_rows(named=True):
         bailleur, dep, metric = e["bailleur"], e["departement"], e["metric"]
         if metric == "attributions_relogement":
             continue
         tables = read_tables(year_dir / files[("ETAT", bailleur, dep)])
         if metric == "prevus_n_plus_1":
             forecast = by_first_column(
-                tables["Prévisionnel 2025"][f"{departement_label(dep)} : logements soustraits du flux, prévus en 2025 et réalisés en 2024"]
+                tables["Prévisionnel 2025"][
+                    f"{departement_label(dep)} : logements soustraits du flux, prévus en 2025 et réalisés en 2024"
+                ]
             )
             got = forecast[labels[e["categorie_operation"]]]["Prévus en 2025"]
         elif e["categorie_operation"]:
-            soustraits = {r["Catégorie d'opération"]: r for r in tables["Soustraits du flux"][
-                "Logements soustraits du flux et attributions au titre des relogements"]}
+            soustraits = {
+                r["Catégorie d'opération"]: r
+                for r in tables["Soustraits du flux"][
+                    "Logements soustraits du flux et attributions au titre des relogements"
+                ]
+            }
             got = soustraits[labels[e["categorie_operation"]]]["Logements soustraits du flux"]
         else:
             flux = by_first_column(tables["Bilan consolidé"]["Flux de l'année dans le département"])
-            got = flux[{"flux_brut": "Flux brut", "soustraits": "Logements soustraits du flux", "flux_net": "Flux net"}[metric]]["Nombre"]
+            got = flux[
+                {
+                    "flux_brut": "Flux brut",
+                    "soustraits": "Logements soustraits du flux",
+                    "flux_net": "Flux net",
+                }[metric]
+            ]["Nombre"]
         if got != int(e["value"]):
-            mismatches.append(f"{bailleur} {dep} {metric} {e['categorie_operation'] or ''} : attendu {e['value']}, trame {got}")
+            mismatches.append(
+                f"{bailleur} {dep} {metric} {e['categorie_operation'] or ''} : attendu {e['value']}, trame {got}"
+            )
     # rehousing attributions are per bailleur in attendu.csv: the sum over its État trames
     for (kind, bailleur, _), file in files.items():
         if kind == "ETAT":
-            table = read_tables(year_dir / file)["Soustraits du flux"]["Logements soustraits du flux et attributions au titre des relogements"]
+            table = read_tables(year_dir / file)["Soustraits du flux"][
+                "Logements soustraits du flux et attributions au titre des relogements"
+            ]
             for row in table[:-1]:
-                relogements[(bailleur, row["Catégorie d'opération"])] += row["Attributions au titre des relogements"]
+                relogements[(bailleur, row["Catégorie d'opération"])] += row[
+                    "Attributions au titre des relogements"
+                ]
     expected = attendu.filter(pl.col("metric") == "attributions_relogement")
     for e in expected.iter_rows(named=True):
         got = relogements[(e["bailleur"], labels[e["categorie_operation"]])]
         if got != int(e["value"]):
-            mismatches.append(f"{e['bailleur']} relogements {e['categorie_operation']} : attendu {e['value']}, trames {got}")
+            mismatches.append(
+                f"{e['bailleur']} relogements {e['categorie_operation']} : attendu {e['value']}, trames {got}"
+            )
     return mismatches
 
 
 def regional_mismatches(year_dir: Path, attendu: pl.DataFrame) -> list[str]:
-    table = read_tables(year_dir / "regional" / "synthese_regionale.xlsx")["Réservataires"]["Bilan par réservataire, tous bailleurs"]
+    table = read_tables(year_dir / "regional" / "synthese_regionale.xlsx")["Réservataires"][
+        "Bilan par réservataire, tous bailleurs"
+    ]
     by_siren = {r["SIREN"]: r for r in table}
     mismatches = []
     for e in attendu.filter(pl.col("bailleur") == "*").iter_rows(named=True):
         column = {"proposes": "Logements proposés", "attribues": "Logements attribués"}[e["metric"]]
         got = by_siren.get(e["siren"], {}).get(column)
         if got != int(e["value"]):
-            mismatches.append(f"régional {e['siren']} {e['metric']} : attendu {e['value']}, trame {got}")
+            mismatches.append(
+                f"régional {e['siren']} {e['metric']} : attendu {e['value']}, trame {got}"
+            )
     return mismatches
 
 

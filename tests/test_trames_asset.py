@@ -16,8 +16,12 @@ def test_trames_asset_writes_the_campaign_and_skips_blocked_bailleurs(workspace)
     write_marts(marts, workspace.marts)
     blocked, published = sorted(set(marts["mart_flux"]["bailleur_siren"]))
     pl.DataFrame(
-        {"bailleur_siren": [blocked, published], "annee": [2024, 2024], "bloque": [True, False],
-         "resume": ["fichier tours rejeté", "ok"]}
+        {
+            "bailleur_siren": [blocked, published],
+            "annee": [2024, 2024],
+            "bloque": [True, False],
+            "resume": ["fichier tours rejeté", "ok"],
+        }
     ).write_parquet(workspace.marts / "quality_bailleur_status.parquet")
 
     result = dg.materialize([trames], run_config={"ops": {"trames": {"config": {"workers": 1}}}})

@@ -48,28 +48,54 @@ def test_every_recipient_gets_its_trame(marts, campaign):
     for row in marts["mart_recipients"].iter_rows(named=True):
         assert (row["kind"], row["bailleur_siren"], row["recipient_code"]) in files
     kinds = {e["kind"] for e in _manifest(year_dir)}
-    assert kinds == {"RESERVATAIRE", "EPCI_EPT", "ETAT", "PREVISIONNEL", "REGIONAL", "REGIONAL_ETAT", "REGIONAL_EPCI_EPT"}
+    assert kinds == {
+        "RESERVATAIRE",
+        "EPCI_EPT",
+        "ETAT",
+        "PREVISIONNEL",
+        "REGIONAL",
+        "REGIONAL_ETAT",
+        "REGIONAL_EPCI_EPT",
+    }
 
 
 def test_reservataire_trame_matches_the_marts(marts, campaign):
     _, year_dir = campaign
     bilans = marts["mart_bilan_reservataire"]
     for entry in (e for e in _manifest(year_dir) if e["kind"] == "RESERVATAIRE"):
-        key = (pl.col("bailleur_siren") == entry["bailleur_siren"]) & (pl.col("reservataire_code") == entry["recipient_code"])
+        key = (pl.col("bailleur_siren") == entry["bailleur_siren"]) & (
+            pl.col("reservataire_code") == entry["recipient_code"]
+        )
         bilan = bilans.filter(key).row(0, named=True)
         tables = read_tables(year_dir / entry["file"])
         figures = by_first_column(tables["Bilan"]["Bilan de l'année"])
         assert figures["Logements proposés"]["Nombre"] == bilan["proposes"]
         assert figures["Logements attribués"]["Nombre"] == bilan["attribues"]
-        assert figures["dont proposés l'année précédente (report N-1)"]["Nombre"] == bilan["report_n_1"]
-        assert figures["Logements repris par le bailleur après carence"]["Nombre"] == bilan["repris"]
+        assert (
+            figures["dont proposés l'année précédente (report N-1)"]["Nombre"]
+            == bilan["report_n_1"]
+        )
+        assert (
+            figures["Logements repris par le bailleur après carence"]["Nombre"] == bilan["repris"]
+        )
         assert figures["Réalisé (attribués + repris imputés)"]["Nombre"] == bilan["realise"]
-        assert figures["Réalisé (attribués + repris imputés)"]["Part du flux net"] == pytest.approx(bilan["part_du_flux"])
+        assert figures["Réalisé (attribués + repris imputés)"]["Part du flux net"] == pytest.approx(
+            bilan["part_du_flux"]
+        )
         assert figures["Droit (arrondi)"]["Nombre"] == _half_up(bilan["droit"])
-        assert figures["Écart réalisé − droit"]["Nombre"] == bilan["realise"] - _half_up(bilan["droit"])
-        assert figures["Logements proposés"]["Part du flux net"] == pytest.approx(bilan["proposes"] / bilan["flux_net_perimetre"])
-        tours = by_first_column(tables["Bilan"]["Tours de commercialisation par issue (échecs par motif)"])
-        assert tours["Échec – carence du réservataire"]["Nombre de tours"] == bilan["tours_echec_carence"]
+        assert figures["Écart réalisé − droit"]["Nombre"] == bilan["realise"] - _half_up(
+            bilan["droit"]
+        )
+        assert figures["Logements proposés"]["Part du flux net"] == pytest.approx(
+            bilan["proposes"] / bilan["flux_net_perimetre"]
+        )
+        tours = by_first_column(
+            tables["Bilan"]["Tours de commercialisation par issue (échecs par motif)"]
+        )
+        assert (
+            tours["Échec – carence du réservataire"]["Nombre de tours"]
+            == bilan["tours_echec_carence"]
+        )
         assert tours["Total"]["Nombre de tours"] == bilan["tours"]
         perimetres = tables["Bilan"]["Vos conventions de réservation et vos droits sur le flux"]
         expected = marts["mart_flux_perimetre"].filter(key).sort("perimetre_type", "perimetre_code")
@@ -85,8 +111,14 @@ def test_reservataire_trame_matches_the_marts(marts, campaign):
             assert total["Logements attribués"] == bilan["attribues"]
             shown = {(r.get("Code INSEE") or next(iter(r.values()))): r for r in table[:-1]}
             for cell in dim_cells.iter_rows(named=True):
-                label = cell["valeur"] if dimension == "commune" else (
-                    categories.non_renseigne_label(dimension) if cell["valeur"] == "NON_RENSEIGNE" else cell["libelle"]
+                label = (
+                    cell["valeur"]
+                    if dimension == "commune"
+                    else (
+                        categories.non_renseigne_label(dimension)
+                        if cell["valeur"] == "NON_RENSEIGNE"
+                        else cell["libelle"]
+                    )
                 )
                 assert shown[label]["Logements proposés"] == cell["proposes"]
                 assert shown[label]["Logements attribués"] == cell["attribues"]
@@ -99,10 +131,23 @@ def test_breakdowns_show_zero_categories_and_non_renseigne_last(marts, campaign)
     _, year_dir = campaign
     cells = marts["mart_bilan_ventilation"]
     unknown = cells.filter(pl.col("valeur") == "NON_RENSEIGNE").row(0, named=True)
-    entry = next(e for e in _manifest(year_dir) if e["kind"] == "RESERVATAIRE"
-                 and e["bailleur_siren"] == unknown["bailleur_siren"] and e["recipient_code"] == unknown["reservataire_code"])
+    entry = next(
+        e
+        for e in _manifest(year_dir)
+        if e["kind"] == "RESERVATAIRE"
+        and e["bailleur_siren"] == unknown["bailleur_siren"]
+        and e["recipient_code"] == unknown["reservataire_code"]
+    )
     table = read_tables(year_dir / entry["file"])["Ventilations"]["Ventilation : Typologie"]
-    assert [r["Typologie"] for r in table] == ["T1", "T2", "T3", "T4", "T5 et +", "non renseigné", "Total"]
+    assert [r["Typologie"] for r in table] == [
+        "T1",
+        "T2",
+        "T3",
+        "T4",
+        "T5 et +",
+        "non renseigné",
+        "Total",
+    ]
     assert table[-2]["Logements proposés"] == unknown["proposes"]
 
 
@@ -110,13 +155,23 @@ def test_territory_trames_match_the_marts(marts, campaign):
     _, year_dir = campaign
     for entry in (e for e in _manifest(year_dir) if e["kind"] in ("EPCI_EPT", "ETAT")):
         code = entry["territoire"] or entry["departement"]
-        key = (pl.col("bailleur_siren") == entry["bailleur_siren"]) & (pl.col("territoire_code") == code)
+        key = (pl.col("bailleur_siren") == entry["bailleur_siren"]) & (
+            pl.col("territoire_code") == code
+        )
         row = marts["mart_bilan_territoire"].filter(key).row(0, named=True)
         tables = read_tables(year_dir / entry["file"])["Bilan consolidé"]
         figures = by_first_column(tables["Bilan consolidé sur l'ensemble des réservataires"])
-        assert figures["Logements proposés (tous destinataires, hors flux exclu)"]["Nombre"] == row["proposes"]
-        assert figures["Logements attribués (tous destinataires, hors flux exclu)"]["Nombre"] == row["attribues"]
-        assert figures["Attributions hors QPV"]["Part des attributions"] == pytest.approx(row["part_hors_qpv"])
+        assert (
+            figures["Logements proposés (tous destinataires, hors flux exclu)"]["Nombre"]
+            == row["proposes"]
+        )
+        assert (
+            figures["Logements attribués (tous destinataires, hors flux exclu)"]["Nombre"]
+            == row["attribues"]
+        )
+        assert figures["Attributions hors QPV"]["Part des attributions"] == pytest.approx(
+            row["part_hors_qpv"]
+        )
         detail = marts["mart_bilan_territoire_detail"].filter(key)
         shown = by_first_column(tables["Détail par réservataire"])
         for d in detail.iter_rows(named=True):
@@ -129,16 +184,29 @@ def test_etat_trame_shows_the_state_part_and_the_caps(marts, campaign):
     entry = next(e for e in _manifest(year_dir) if e["kind"] == "ETAT")
     dep, siren = entry["departement"], entry["bailleur_siren"]
     tables = read_tables(year_dir / entry["file"])
-    flux = marts["mart_flux"].filter((pl.col("bailleur_siren") == siren) & (pl.col("departement") == dep)).row(0, named=True)
+    flux = (
+        marts["mart_flux"]
+        .filter((pl.col("bailleur_siren") == siren) & (pl.col("departement") == dep))
+        .row(0, named=True)
+    )
     shown = by_first_column(tables["Bilan consolidé"]["Flux de l'année dans le département"])
-    assert (shown["Flux brut"]["Nombre"], shown["Flux net"]["Nombre"]) == (flux["flux_brut"], flux["flux_net"])
+    assert (shown["Flux brut"]["Nombre"], shown["Flux net"]["Nombre"]) == (
+        flux["flux_brut"],
+        flux["flux_net"],
+    )
     state = by_first_column(tables["Part de l'État"]["Bilan des contingents de l'État"])
     assert set(state) == {f"PREF{dep}", f"FONC{dep}"}
-    pref = marts["mart_bilan_reservataire"].filter(
-        (pl.col("bailleur_siren") == siren) & (pl.col("reservataire_code") == f"PREF{dep}")
-    ).row(0, named=True)
+    pref = (
+        marts["mart_bilan_reservataire"]
+        .filter((pl.col("bailleur_siren") == siren) & (pl.col("reservataire_code") == f"PREF{dep}"))
+        .row(0, named=True)
+    )
     assert state[f"PREF{dep}"]["Réalisé"] == pref["realise"]
-    caps = by_first_column(tables["Part de l'État"]["Taux conventionnels de l'État et plafonds réglementaires (R441-5-2 du CCH)"])
+    caps = by_first_column(
+        tables["Part de l'État"][
+            "Taux conventionnels de l'État et plafonds réglementaires (R441-5-2 du CCH)"
+        ]
+    )
     assert caps["Ensemble de l'État"]["Taux conventionnel"] == pytest.approx(0.30)
     assert caps["dont agents publics"]["Respect du plafond"] == "oui"
 
@@ -156,23 +224,36 @@ def test_previsionnel_matches_the_marts_and_keeps_comments_as_text(marts, campai
     for entry in (e for e in _manifest(year_dir) if e["kind"] == "PREVISIONNEL"):
         tables = read_tables(year_dir / entry["file"])["Prévisionnel"]
         for dep in entry["departement"].split(","):
-            key = (pl.col("bailleur_siren") == entry["bailleur_siren"]) & (pl.col("departement") == dep)
+            key = (pl.col("bailleur_siren") == entry["bailleur_siren"]) & (
+                pl.col("departement") == dep
+            )
             forecast, droits = _previsionnel_tables(tables, dep)
             for row in marts["mart_previsionnel"].filter(key).iter_rows(named=True):
-                assert forecast[labels[row["categorie_operation"]]]["Prévus en 2025"] == row["nb_logements_prevus"]
+                assert (
+                    forecast[labels[row["categorie_operation"]]]["Prévus en 2025"]
+                    == row["nb_logements_prevus"]
+                )
             assert forecast[labels["VENTE_HLM"]]["Commentaire du bailleur"] == INJECTION
             assert forecast[labels["HABITAT_INDIGNE"]]["Prévus en 2025"] == 0
             # a réservataire's prévisionnel shows its own indicative droits only
             assert set(droits) == {entry["recipient_code"]}
-            row = marts["mart_previsionnel_droits"].filter(key & (pl.col("reservataire_code") == entry["recipient_code"])).row(0, named=True)
-            assert droits[entry["recipient_code"]]["Droit indicatif 2025 (arrondi)"] == _half_up(row["droit_indicatif_n_plus_1"])
+            row = (
+                marts["mart_previsionnel_droits"]
+                .filter(key & (pl.col("reservataire_code") == entry["recipient_code"]))
+                .row(0, named=True)
+            )
+            assert droits[entry["recipient_code"]]["Droit indicatif 2025 (arrondi)"] == _half_up(
+                row["droit_indicatif_n_plus_1"]
+            )
 
 
 def test_etat_trame_carries_the_departement_previsionnel(marts, campaign):
     _, year_dir = campaign
     entry = next(e for e in _manifest(year_dir) if e["kind"] == "ETAT")
     dep = entry["departement"]
-    _, droits = _previsionnel_tables(read_tables(year_dir / entry["file"])["Prévisionnel 2025"], dep)
+    _, droits = _previsionnel_tables(
+        read_tables(year_dir / entry["file"])["Prévisionnel 2025"], dep
+    )
     key = (pl.col("bailleur_siren") == entry["bailleur_siren"]) & (pl.col("departement") == dep)
     assert set(droits) == set(marts["mart_previsionnel_droits"].filter(key)["reservataire_code"])
 
@@ -192,7 +273,8 @@ def test_a_reservataire_never_sees_another_s_figures(marts, campaign):
     for entry in (e for e in _manifest(year_dir) if e["kind"] == "RESERVATAIRE"):
         text = all_text(year_dir / entry["file"])
         others = bilans.filter(
-            (pl.col("bailleur_siren") != entry["bailleur_siren"]) | (pl.col("reservataire_code") != entry["recipient_code"])
+            (pl.col("bailleur_siren") != entry["bailleur_siren"])
+            | (pl.col("reservataire_code") != entry["recipient_code"])
         )
         own_name = entry["recipient_nom"]
         for name in set(others["reservataire_nom"]) - {own_name, INJECTION}:
@@ -203,10 +285,18 @@ def test_a_reservataire_never_sees_another_s_figures(marts, campaign):
 
 def test_an_epci_trame_holds_only_its_communes(marts, campaign):
     _, year_dir = campaign
-    for entry in (e for e in _manifest(year_dir) if e["kind"] in ("EPCI_EPT", "REGIONAL_EPCI_EPT") and e["kind"] == "EPCI_EPT"):
-        communes = read_tables(year_dir / entry["file"])["Ventilations"]["Ventilation : Commune"][:-1]
+    for entry in (
+        e
+        for e in _manifest(year_dir)
+        if e["kind"] in ("EPCI_EPT", "REGIONAL_EPCI_EPT") and e["kind"] == "EPCI_EPT"
+    ):
+        communes = read_tables(year_dir / entry["file"])["Ventilations"]["Ventilation : Commune"][
+            :-1
+        ]
         assert communes
-        assert {r["Code INSEE"] for r in communes} <= categories.territory_communes(entry["territoire"])
+        assert {r["Code INSEE"] for r in communes} <= categories.territory_communes(
+            entry["territoire"]
+        )
 
 
 def test_manifest_csv_and_json_agree_with_the_files(campaign):
@@ -231,7 +321,10 @@ def test_rerun_rewrites_only_the_bailleur_that_changed(marts, tmp_path):
 
     changed = marts["mart_bilan_reservataire"]["bailleur_siren"][0]
     bilans = marts["mart_bilan_reservataire"].with_columns(
-        pl.when(pl.col("bailleur_siren") == changed).then(pl.col("proposes") + 1).otherwise(pl.col("proposes")).alias("proposes")
+        pl.when(pl.col("bailleur_siren") == changed)
+        .then(pl.col("proposes") + 1)
+        .otherwise(pl.col("proposes"))
+        .alias("proposes")
     )
     bilans.write_parquet(tmp_path / "marts" / "mart_bilan_reservataire.parquet")
     third = generate_trames(tmp_path / "marts", tmp_path / "trames", "run-3", workers=1)
@@ -249,13 +342,20 @@ def test_blocked_bailleur_gets_no_trame_and_its_old_files_go(marts, tmp_path):
     write_marts(marts, tmp_path / "marts")
     generate_trames(tmp_path / "marts", tmp_path / "trames", "run-1", workers=1, now=NOW)
     blocked = marts["mart_flux"]["bailleur_siren"][0]
-    pl.DataFrame({"bailleur_siren": [blocked], "annee": [2024], "bloque": [True], "resume": ["2 erreurs bloquantes"]}).write_parquet(
-        tmp_path / "marts" / "quality_bailleur_status.parquet"
-    )
+    pl.DataFrame(
+        {
+            "bailleur_siren": [blocked],
+            "annee": [2024],
+            "bloque": [True],
+            "resume": ["2 erreurs bloquantes"],
+        }
+    ).write_parquet(tmp_path / "marts" / "quality_bailleur_status.parquet")
     result = generate_trames(tmp_path / "marts", tmp_path / "trames", "run-2", workers=1)
     assert result.blocked == {f"{blocked}_2024": "2 erreurs bloquantes"}
     assert result.removed > 0
-    assert not (tmp_path / "trames" / "2024" / blocked).exists() or not any((tmp_path / "trames" / "2024" / blocked).rglob("*.xlsx"))
+    assert not (tmp_path / "trames" / "2024" / blocked).exists() or not any(
+        (tmp_path / "trames" / "2024" / blocked).rglob("*.xlsx")
+    )
     assert all(e["bailleur_siren"] != blocked for e in _manifest(tmp_path / "trames" / "2024"))
 
 

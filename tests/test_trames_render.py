@@ -13,7 +13,7 @@ from dagster_project.trames.model import INT, PCT, TEXT, Chart, Column, Report, 
 from dagster_project.trames.render import render, write_atomic
 
 NOW = dt.datetime(2025, 2, 1, 8, 0)
-EVIL = ("=HYPERLINK(\"http://exemple.invalid\")", "+1+2", "-3+4", "@SUM(A1)")
+EVIL = ('=HYPERLINK("http://exemple.invalid")', "+1+2", "-3+4", "@SUM(A1)")
 
 
 def _report(**changes) -> Report:
@@ -30,10 +30,20 @@ def _report(**changes) -> Report:
         rows=tuple((text, 1) for text in EVIL),
     )
     base = dict(
-        kind="RESERVATAIRE", relpath="1/reservataires/X.xlsx", annee=2024, titre="Bilan 2024",
-        destinataire=EVIL[0], bailleur="123456789", perimetre="93", recipient_code="X",
-        sources=(("f.csv", "ab" * 32, "2025-01-10 10:00:00"),), notice=(("Droit", "Explication."),),
-        sheets=(Sheet("Ventilations", "Ventilations", (table,)), Sheet("Noms", "Noms", (table, names), landscape=True)),
+        kind="RESERVATAIRE",
+        relpath="1/reservataires/X.xlsx",
+        annee=2024,
+        titre="Bilan 2024",
+        destinataire=EVIL[0],
+        bailleur="123456789",
+        perimetre="93",
+        recipient_code="X",
+        sources=(("f.csv", "ab" * 32, "2025-01-10 10:00:00"),),
+        notice=(("Droit", "Explication."),),
+        sheets=(
+            Sheet("Ventilations", "Ventilations", (table,)),
+            Sheet("Noms", "Noms", (table, names), landscape=True),
+        ),
     )
     return Report(**{**base, **changes})
 
@@ -44,22 +54,32 @@ def workbook():
 
 
 def test_text_from_bailleurs_is_never_a_formula(workbook):
-    cells = [c for ws in workbook.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    cells = [
+        c
+        for ws in workbook.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.value is not None
+    ]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     values = {c.value for c in cells}
     assert set(EVIL) <= values
     data = render(_report(), "run-1", NOW)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert not any(b"<f>" in archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/"))
+        assert not any(
+            b"<f>" in archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/")
+        )
 
 
 def test_cover_notice_and_sheets(workbook):
     assert workbook.sheetnames == ["Page de garde", "Ventilations", "Noms", "Notice"]
-    cover = {row[0]: row[1] for row in workbook["Page de garde"].iter_rows(values_only=True) if row[0]}
+    cover = {
+        row[0]: row[1] for row in workbook["Page de garde"].iter_rows(values_only=True) if row[0]
+    }
     assert cover["Exécution qui a généré ce fichier"] == "run-1"
     assert cover["Date de génération"] == "01/02/2025 08:00"
     assert cover["f.csv"] == "ab" * 32
-    assert cover["Empreinte du contenu"] == _report().fingerprint()
+    assert cover["Empreinte du contenu"] == _report().fingerprint
     assert workbook["Notice"]["A4"].value == "Droit"
 
 
@@ -67,7 +87,10 @@ def test_layout_is_printable(workbook):
     ws = workbook["Ventilations"]
     assert ws.freeze_panes == "A6"  # a single table keeps its header row in view
     assert workbook["Noms"].freeze_panes == "A3"
-    assert ws.page_setup.orientation == "portrait" and workbook["Noms"].page_setup.orientation == "landscape"
+    assert (
+        ws.page_setup.orientation == "portrait"
+        and workbook["Noms"].page_setup.orientation == "landscape"
+    )
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$1:$5"
     assert ws.column_dimensions["A"].width == 20

@@ -44,5 +44,9 @@ def by_first_column(table: list[dict]) -> dict:
 def all_text(path: Path) -> str:
     workbook = openpyxl.load_workbook(path)
     return "\n".join(
-        str(c.value) for ws in workbook.worksheets for row in ws.iter_rows() for c in row if c.value is not None
+        str(c.value)
+        for ws in workbook.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.value is not None
     )

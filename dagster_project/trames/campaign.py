@@ -8,7 +8,6 @@ changed are rendered by a process pool (openpyxl is CPU-bound) and written atomi
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import multiprocessing
 import os
 import time
@@ -22,7 +21,7 @@ from dagster_project.trames.loader import BailleurMarts, Campaign, load_campaign
 from dagster_project.trames.manifest import Entry, is_current, read_manifest, write_manifest
 from dagster_project.trames.model import Report
 from dagster_project.trames.options import Options
-from dagster_project.trames.render import render, write_atomic
+from dagster_project.trames.render import RenderTask, write_report
 
 Builder = Callable[[BailleurMarts, dict, Options], Report | None]
 
@@ -54,7 +53,9 @@ def bailleur_reports(b: BailleurMarts, options: Options) -> list[Report]:
     if recipients.is_empty():
         return []
     reports = []
-    for recipient in recipients.sort("kind", "recipient_code", "departement", nulls_last=True).iter_rows(named=True):
+    for recipient in recipients.sort(
+        "kind", "recipient_code", "departement", nulls_last=True
+    ).iter_rows(named=True):
         builder = BUILDERS.get(recipient["kind"])
         report = builder(b, recipient, options) if builder else None
         if report is not None:
@@ -73,7 +74,9 @@ def plan(campaign: Campaign, options: Options) -> dict[int, list[Report]]:
         published[b.annee].append(b)
     for annee in campaign.annees:
         blocked = [siren for siren, year in campaign.blocked if year == annee]
-        by_year[annee].extend(regional.build_all(annee, campaign.regional, published[annee], blocked))
+        by_year[annee].extend(
+            regional.build_all(annee, campaign.regional, published[annee], blocked)
+        )
         by_year[annee] = _unique_paths(by_year[annee])
     return by_year
 
@@ -93,25 +96,20 @@ def _unique_paths(reports: list[Report]) -> list[Report]:
     return unique
 
 
-def _render_to(task: tuple[Report, Path, str, dt.datetime]) -> tuple[str, str]:
-    report, path, run_id, generated_at = task
-    data = render(report, run_id, generated_at)
-    write_atomic(path, data)
-    return report.relpath, hashlib.sha256(data).hexdigest()
-
-
-def _render_all(tasks: list[tuple[Report, Path, str, dt.datetime]], workers: int) -> Iterable[tuple[str, str]]:
+def _render_all(tasks: list[RenderTask], workers: int) -> Iterable[tuple[str, str]]:
     if workers <= 1 or len(tasks) < 4 * workers:
-        return [_render_to(task) for task in tasks]
+        return [write_report(task) for task in tasks]
     # spawn, not fork: the parent holds Polars' thread pool, which a fork would copy mid-flight.
     context = multiprocessing.get_context("spawn")
     chunksize = max(1, min(32, len(tasks) // (workers * 4)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_render_to, tasks, chunksize=chunksize))
+        return list(pool.map(write_report, tasks, chunksize=chunksize))
 
 
 def default_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    return max(
+        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
 
 
 def generate_trames(
@@ -119,7 +117,7 @@ def generate_trames(
     trames_dir: Path,
     run_id: str,
     *,
-    options: Options = Options(),
+    options: Options | None = None,
     workers: int | None = None,
     now: dt.datetime | None = None,
 ) -> CampaignResult:
@@ -131,7 +129,7 @@ def generate_trames(
         blocked={f"{siren}_{annee}": reason for (siren, annee), reason in campaign.blocked.items()}
     )
     stamp = now.isoformat()
-    for annee, reports in plan(campaign, options).items():
+    for annee, reports in plan(campaign, options or Options()).items():
         year_dir = trames_dir / str(annee)
         previous = read_manifest(year_dir)
         entries: dict[str, Entry] = {}
@@ -154,6 +152,3 @@ def generate_trames(
         result.files += len(entries)
     result.seconds = time.perf_counter() - started
     return result
-
-
-__all__ = ["CampaignResult", "generate_trames", "plan", "write_atomic"]

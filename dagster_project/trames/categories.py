@@ -95,10 +95,11 @@ def communes() -> dict[str, str]:
 
 @cache
 def territory_communes(territoire_code: str) -> frozenset[str]:
-    """INSEE codes (arrondissements and their parent) of an EPCI, EPT or département."""
+    """INSEE codes (arrondissements and their parent) of an EPCI, EPT, département or commune."""
     seed = load_seed("ref_communes")
     members = seed.filter(
-        (pl.col("epci_siren") == territoire_code)
+        (pl.col("commune_parent") == territoire_code)
+        | (pl.col("epci_siren") == territoire_code)
         | (pl.col("ept_siren") == territoire_code)
         | (pl.col("departement") == territoire_code)
     )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-import polars as pl
-
 from dagster_project.trames import categories
+from dagster_project.trames.loader import BailleurMarts
 
 
 def safe_stem(code: str) -> str:
@@ -15,11 +14,15 @@ def safe_stem(code: str) -> str:
     return stem or "sans_code"
 
 
-def sources(sources_frame: pl.DataFrame) -> tuple[tuple[str, str, str], ...]:
+def sources(b: BailleurMarts) -> tuple[tuple[str, str, str], ...]:
     """The input files behind a bailleur's figures (mart_sources), for the cover's audit trail."""
-    if sources_frame.is_empty():
+    return b.memo("sources", lambda: _sources(b["mart_sources"]))
+
+
+def _sources(frame) -> tuple[tuple[str, str, str], ...]:
+    if frame.is_empty():
         return ()
-    rows = sources_frame.select("_source_file", "_source_sha256", "depose_le").unique()
+    rows = frame.select("_source_file", "_source_sha256", "depose_le").unique()
     return tuple(
         sorted(
             (str(f or ""), str(sha or ""), "" if d is None else str(d)[:19])

@@ -27,23 +27,33 @@ def flux_table(flux: pl.DataFrame) -> Table:
         "Flux de l'année dans le département",
         (
             ("Flux brut", as_int(row.get("flux_brut")), None),
-            ("Logements soustraits du flux", as_int(row.get("soustraits")), share(row.get("soustraits"), row.get("flux_brut"))),
-            ("Flux net", as_int(row.get("flux_net")), share(row.get("flux_net"), row.get("flux_brut"))),
+            (
+                "Logements soustraits du flux",
+                as_int(row.get("soustraits")),
+                share(row.get("soustraits"), row.get("flux_brut")),
+            ),
+            (
+                "Flux net",
+                as_int(row.get("flux_net")),
+                share(row.get("flux_net"), row.get("flux_brut")),
+            ),
         ),
         share_header="Part du flux brut",
     )
 
 
 def state_reservataires(b: BailleurMarts, dep: str) -> pl.DataFrame:
+    """The bailleur's ETAT_* réservataires whose conventions cover ``dep``."""
     bilans = b["mart_bilan_reservataire"]
     if bilans.is_empty():
         return bilans
-    return bilans.filter(
+    states = bilans.filter(
         pl.col("reservataire_categorie").is_in(sorted(categories.categories_etat()))
-        & pl.col("departements").map_elements(
-            lambda deps: dep in split_departements(deps), return_dtype=pl.Boolean
-        )
-    ).sort("reservataire_categorie", "reservataire_code")
+    )
+    covers = [dep in split_departements(deps) for deps in states["departements"]]
+    return states.filter(pl.Series(covers, dtype=pl.Boolean)).sort(
+        "reservataire_categorie", "reservataire_code"
+    )
 
 
 def state_part_table(states: pl.DataFrame) -> Table:
@@ -56,7 +66,9 @@ def state_part_table(states: pl.DataFrame) -> Table:
             (
                 text(row["reservataire_code"]),
                 text(row["reservataire_nom"]),
-                labels.get(text(row["reservataire_categorie"]), text(row["reservataire_categorie"])),
+                labels.get(
+                    text(row["reservataire_categorie"]), text(row["reservataire_categorie"])
+                ),
                 as_int(row["proposes"]),
                 as_int(row["attribues"]),
                 as_int(row["repris"]),
@@ -107,7 +119,12 @@ def caps_table(b: BailleurMarts, states: pl.DataFrame, dep: str, options: Option
             Column("Respect du plafond", TEXT, 18),
         ),
         rows=(
-            ("Ensemble de l'État", total, options.plafond_etat, _oui_non(total <= options.plafond_etat + 1e-9)),
+            (
+                "Ensemble de l'État",
+                total,
+                options.plafond_etat,
+                _oui_non(total <= options.plafond_etat + 1e-9),
+            ),
             (
                 "dont agents publics",
                 fonctionnaires,
@@ -147,8 +164,12 @@ def _oui_non(flag: bool) -> str:
 
 
 def build(b: BailleurMarts, recipient: dict, options: Options) -> Report | None:
-    dep = text(recipient.get("territoire_code")) or text(recipient.get("departement")) or recipient["recipient_code"]
-    rows = territory_rows(b["mart_bilan_territoire"], dep, ("DEPARTEMENT",))
+    dep = (
+        text(recipient.get("territoire_code"))
+        or text(recipient.get("departement"))
+        or recipient["recipient_code"]
+    )
+    rows = territory_rows(b, "mart_bilan_territoire", dep, ("DEPARTEMENT",))
     if rows.is_empty():
         return None
     row = rows.row(0, named=True)
@@ -166,11 +187,23 @@ def build(b: BailleurMarts, recipient: dict, options: Options) -> Report | None:
         recipient_code=recipient["recipient_code"],
         departement=dep,
         email=text(recipient.get("email")),
-        sources=sources(b["mart_sources"]),
+        sources=sources(b),
         notice=notice(
-            "flux_brut", "soustraits", "flux_net", "territoire", "detail_reservataire",
-            "part_etat", "hors_qpv", "droit", "realise", "ecart", "ventilations",
-            "relogements", "previsionnel", "droit_indicatif", "sources",
+            "flux_brut",
+            "soustraits",
+            "flux_net",
+            "territoire",
+            "detail_reservataire",
+            "part_etat",
+            "hors_qpv",
+            "droit",
+            "realise",
+            "ecart",
+            "ventilations",
+            "relogements",
+            "previsionnel",
+            "droit_indicatif",
+            "sources",
         ),
         sheets=(
             Sheet(
@@ -184,7 +217,11 @@ def build(b: BailleurMarts, recipient: dict, options: Options) -> Report | None:
             Sheet(
                 "Part de l'État",
                 f"Contingents de l'État – {departement_label(dep)}",
-                (state_part_table(states), caps_table(b, states, dep, options), hors_qpv_table(row, options)),
+                (
+                    state_part_table(states),
+                    caps_table(b, states, dep, options),
+                    hors_qpv_table(row, options),
+                ),
                 landscape=True,
             ),
             ventilations,

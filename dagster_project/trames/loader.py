@@ -7,7 +7,7 @@ an empty table, so a partial campaign still produces what it can.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -40,9 +40,28 @@ class BailleurMarts:
     siren: str
     annee: int
     frames: dict[str, pl.DataFrame]
+    _parts: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __getitem__(self, mart: str) -> pl.DataFrame:
         return self.frames[mart]
+
+    def rows_of(self, mart: str, column: str, value: str) -> pl.DataFrame:
+        """The rows of ``mart`` where ``column == value``, partitioning the mart once."""
+        key = (mart, column)
+        if key not in self._parts:
+            frame = self.frames[mart]
+            self._parts[key] = (
+                {k[0]: part for k, part in frame.partition_by(column, as_dict=True).items()}
+                if frame.height
+                else {}
+            )
+        return self._parts[key].get(value, self.frames[mart].clear())
+
+    def memo(self, key: str, compute):
+        """``compute()`` once per bailleur (values every trame of the bailleur shares)."""
+        if key not in self._parts:
+            self._parts[key] = compute()
+        return self._parts[key]
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ class Entry:
             email=report.email,
             sha256=sha256,
             nb_figures=report.nb_figures,
-            fingerprint=report.fingerprint(),
+            fingerprint=report.fingerprint,
             run_id=run_id,
             generated_at=generated_at,
         )
@@ -71,7 +71,7 @@ def read_manifest(year_dir: Path) -> dict[str, Entry]:
 
 def is_current(entry: Entry | None, report: Report, year_dir: Path) -> bool:
     """True when the file on disk is the one the manifest recorded for this very content."""
-    if entry is None or entry.fingerprint != report.fingerprint():
+    if entry is None or entry.fingerprint != report.fingerprint:
         return False
     path = year_dir / entry.file
     return path.is_file() and sha256_file(path) == entry.sha256

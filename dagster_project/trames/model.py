@@ -8,7 +8,8 @@ fingerprinted (incremental runs), pickled to a worker process and unit-tested wi
 from __future__ import annotations
 
 import hashlib
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
+from functools import cached_property
 
 # Bump when the layout of the workbooks changes: every trame is then rewritten.
 TEMPLATE_VERSION = "1"
@@ -82,7 +83,7 @@ class Report:
             for v in row
         )
 
+    @cached_property
     def fingerprint(self) -> str:
         """Content hash of everything the workbook shows except run id and generation date."""
-        payload = repr((TEMPLATE_VERSION, astuple(self))).encode()
-        return hashlib.sha256(payload).hexdigest()
+        return hashlib.sha256(f"{TEMPLATE_VERSION}\n{self!r}".encode()).hexdigest()

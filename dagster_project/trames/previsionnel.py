@@ -16,10 +16,12 @@ from dagster_project.trames.loader import BailleurMarts
 from dagster_project.trames.model import PCT, TEXT, Column, Report, Sheet, Table
 from dagster_project.trames.notice import notice
 from dagster_project.trames.reservataire import PERIMETRES
-from dagster_project.trames.tables import as_int, round_half_up, text
+from dagster_project.trames.tables import as_int, round_half_up, sorted_rows, text
 
 
-def forecast_table(previsionnel: pl.DataFrame, soustraits: pl.DataFrame, annee: int, dep: str) -> Table:
+def forecast_table(
+    previsionnel: pl.DataFrame, soustraits: pl.DataFrame, annee: int, dep: str
+) -> Table:
     forecast = {row["categorie_operation"]: row for row in previsionnel.iter_rows(named=True)}
     realised = {row["categorie_operation"]: row for row in soustraits.iter_rows(named=True)}
     rows = []
@@ -45,12 +47,20 @@ def forecast_table(previsionnel: pl.DataFrame, soustraits: pl.DataFrame, annee: 
             Column("Commentaire du bailleur", TEXT, 40),
         ),
         rows=tuple(rows),
-        total=("Total", sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[3] for r in rows), ""),
+        total=(
+            "Total",
+            sum(r[1] for r in rows),
+            sum(r[2] for r in rows),
+            sum(r[3] for r in rows),
+            "",
+        ),
     )
 
 
 def droits_table(droits: pl.DataFrame, names: dict[str, str], annee: int, dep: str) -> Table:
-    order = [c for c in ("reservataire_code", "perimetre_type", "perimetre_code") if c in droits.columns]
+    order = [
+        c for c in ("reservataire_code", "perimetre_type", "perimetre_code") if c in droits.columns
+    ]
     rows = tuple(
         (
             text(row["reservataire_code"]),
@@ -61,7 +71,7 @@ def droits_table(droits: pl.DataFrame, names: dict[str, str], annee: int, dep: s
             round_half_up(row["flux_net_indicatif_n_plus_1"]),
             round_half_up(row["droit_indicatif_n_plus_1"]),
         )
-        for row in (droits.sort(order) if droits.height else droits).iter_rows(named=True)
+        for row in sorted_rows(droits, *order)
     )
     return Table(
         title=f"{departement_label(dep)} : flux et droits indicatifs {annee + 1}",
@@ -78,21 +88,23 @@ def droits_table(droits: pl.DataFrame, names: dict[str, str], annee: int, dep: s
     )
 
 
-def departement_tables(b: BailleurMarts, dep: str, reservataire_code: str | None = None) -> tuple[Table, Table]:
+def departement_tables(
+    b: BailleurMarts, dep: str, reservataire_code: str | None = None
+) -> tuple[Table, Table]:
     """Forecast by catégorie and indicative droits of one département (of one réservataire if given)."""
-    in_dep = pl.col("departement") == dep
-    droits = b["mart_previsionnel_droits"]
-    droits = droits.filter(in_dep) if droits.height else droits
+    droits = b.rows_of("mart_previsionnel_droits", "departement", dep)
     if reservataire_code is not None and droits.height:
         droits = droits.filter(pl.col("reservataire_code") == reservataire_code)
     bilans = b["mart_bilan_reservataire"]
-    names = dict(zip(bilans["reservataire_code"], bilans["reservataire_nom"], strict=True)) if bilans.height else {}
-    previsionnel = b["mart_previsionnel"]
-    soustraits = b["mart_soustraits"]
+    names = (
+        dict(zip(bilans["reservataire_code"], bilans["reservataire_nom"], strict=True))
+        if bilans.height
+        else {}
+    )
     return (
         forecast_table(
-            previsionnel.filter(in_dep) if previsionnel.height else previsionnel,
-            soustraits.filter(in_dep) if soustraits.height else soustraits,
+            b.rows_of("mart_previsionnel", "departement", dep),
+            b.rows_of("mart_soustraits", "departement", dep),
             b.annee,
             dep,
         ),
@@ -109,7 +121,9 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
         return None
     own = code if is_reservataire else None
     tables = tuple(t for dep in departements for t in departement_tables(b, dep, own))
-    nom = text(recipient.get("recipient_nom")) or (code if is_reservataire else f"Réservataires du département {code}")
+    nom = text(recipient.get("recipient_nom")) or (
+        code if is_reservataire else f"Réservataires du département {code}"
+    )
     return Report(
         kind="PREVISIONNEL",
         relpath=f"{b.siren}/previsionnel/{safe_stem(code)}.xlsx",
@@ -121,7 +135,17 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
         recipient_code=code,
         departement=",".join(departements),
         email=text(recipient.get("email")),
-        sources=sources(b["mart_sources"]),
-        notice=notice("previsionnel", "soustraits", "relogements", "flux_net", "taux", "droit_indicatif", "sources"),
-        sheets=(Sheet("Prévisionnel", f"Prévisionnel {b.annee + 1} – {nom}", tables, landscape=True),),
+        sources=sources(b),
+        notice=notice(
+            "previsionnel",
+            "soustraits",
+            "relogements",
+            "flux_net",
+            "taux",
+            "droit_indicatif",
+            "sources",
+        ),
+        sheets=(
+            Sheet("Prévisionnel", f"Prévisionnel {b.annee + 1} – {nom}", tables, landscape=True),
+        ),
     )

@@ -11,9 +11,14 @@ from dagster_project.trames.common import departement_label, safe_stem
 from dagster_project.trames.loader import BailleurMarts
 from dagster_project.trames.model import PCT, TEXT, Column, Report, Sheet, Table
 from dagster_project.trames.notice import notice
-from dagster_project.trames.tables import as_int, round_half_up, share, text
+from dagster_project.trames.tables import as_int, round_half_up, share, sorted_rows, text
 
-TERRITOIRE_TYPES = {"DEPARTEMENT": "Département", "EPCI": "EPCI", "EPT": "EPT"}
+TERRITOIRE_TYPES = {
+    "DEPARTEMENT": "Département",
+    "EPCI": "EPCI",
+    "EPT": "EPT",
+    "COMMUNE": "Commune",
+}
 
 
 def _concat(bailleurs: list[BailleurMarts], mart: str) -> pl.DataFrame:
@@ -27,7 +32,9 @@ def reservataires_table(regional: pl.DataFrame) -> Table:
         (
             text(row.get("reservataire_id")),
             text(row.get("reservataire_nom")),
-            labels.get(text(row.get("reservataire_categorie")), text(row.get("reservataire_categorie"))),
+            labels.get(
+                text(row.get("reservataire_categorie")), text(row.get("reservataire_categorie"))
+            ),
             text(row.get("reservataire_siren")),
             as_int(row.get("nb_bailleurs")),
             as_int(row.get("proposes")),
@@ -36,9 +43,11 @@ def reservataires_table(regional: pl.DataFrame) -> Table:
             as_int(row.get("repris")),
             as_int(row.get("realise")),
             round_half_up(row.get("droit")),
-            None if row.get("droit") is None else as_int(row.get("realise")) - round_half_up(row.get("droit")),
+            None
+            if row.get("droit") is None
+            else as_int(row.get("realise")) - round_half_up(row.get("droit")),
         )
-        for row in regional.sort("reservataire_categorie", "reservataire_id").iter_rows(named=True)
+        for row in sorted_rows(regional, "reservataire_categorie", "reservataire_id")
     )
     return Table(
         title="Bilan par réservataire, tous bailleurs",
@@ -58,7 +67,11 @@ def reservataires_table(regional: pl.DataFrame) -> Table:
         ),
         rows=rows,
         total=(
-            "Total", "", "", "", None,
+            "Total",
+            "",
+            "",
+            "",
+            None,
             *(sum(r[i] for r in rows) for i in range(5, 10)),
             sum(r[10] or 0 for r in rows),
             sum(r[11] or 0 for r in rows),
@@ -69,7 +82,9 @@ def reservataires_table(regional: pl.DataFrame) -> Table:
 def territoires_table(regional: pl.DataFrame, title: str) -> Table:
     rows = tuple(
         (
-            TERRITOIRE_TYPES.get(text(row.get("territoire_type")), text(row.get("territoire_type"))),
+            TERRITOIRE_TYPES.get(
+                text(row.get("territoire_type")), text(row.get("territoire_type"))
+            ),
             text(row.get("territoire_code")),
             text(row.get("territoire_nom")),
             as_int(row.get("nb_bailleurs")),
@@ -79,7 +94,7 @@ def territoires_table(regional: pl.DataFrame, title: str) -> Table:
             as_int(row.get("hors_flux_proposes")),
             as_int(row.get("hors_flux_attribues")),
         )
-        for row in regional.sort("territoire_type", "territoire_code").iter_rows(named=True)
+        for row in sorted_rows(regional, "territoire_type", "territoire_code")
     )
     return Table(
         title=title,
@@ -110,7 +125,7 @@ def bailleurs_table(per_bailleur: pl.DataFrame, title: str) -> Table:
             as_int(row.get("attribues_hors_qpv")),
             share(row.get("attribues_hors_qpv"), row.get("attribues")),
         )
-        for row in per_bailleur.sort("bailleur_siren").iter_rows(named=True)
+        for row in sorted_rows(per_bailleur, "bailleur_siren")
     )
     return Table(
         title=title,
@@ -135,7 +150,11 @@ def bailleurs_table(per_bailleur: pl.DataFrame, title: str) -> Table:
 def _blocked_note(blocked: list[str]) -> str | None:
     if not blocked:
         return None
-    return "Bailleurs non publiés (bloqués par le contrôle qualité) : " + ", ".join(sorted(blocked)) + "."
+    return (
+        "Bailleurs non publiés (bloqués par le contrôle qualité) : "
+        + ", ".join(sorted(blocked))
+        + "."
+    )
 
 
 def build_all(
@@ -158,20 +177,43 @@ def build_all(
             destinataire="Équipe régionale (DRIHL / AORIF)",
             perimetre="Île-de-France",
             recipient_code="REGION",
-            notice=notice("regional", "proposes", "attribues", "report_n_1", "repris", "realise", "droit", "ecart", "flux_brut", "territoire"),
+            notice=notice(
+                "regional",
+                "proposes",
+                "attribues",
+                "report_n_1",
+                "repris",
+                "realise",
+                "droit",
+                "ecart",
+                "flux_brut",
+                "territoire",
+            ),
             sheets=(
-                Sheet("Réservataires", f"Bilan {annee} par réservataire", (_with_note(reservataires_table(reservataires), note),), landscape=True),
-                Sheet("Territoires", f"Bilan {annee} par territoire", (territoires_table(territoires, "Bilan par territoire, tous bailleurs"),), landscape=True),
+                Sheet(
+                    "Réservataires",
+                    f"Bilan {annee} par réservataire",
+                    (_with_note(reservataires_table(reservataires), note),),
+                    landscape=True,
+                ),
+                Sheet(
+                    "Territoires",
+                    f"Bilan {annee} par territoire",
+                    (territoires_table(territoires, "Bilan par territoire, tous bailleurs"),),
+                    landscape=True,
+                ),
             ),
             **common,
         )
     ]
-    for row in territoires.sort("territoire_type", "territoire_code").iter_rows(named=True):
+    for row in sorted_rows(territoires, "territoire_type", "territoire_code"):
         code, kind = text(row["territoire_code"]), text(row["territoire_type"])
         if kind != "DEPARTEMENT" and not row.get("lec"):
             continue
         lines = (
-            per_bailleur.filter((pl.col("territoire_code") == code) & (pl.col("territoire_type") == kind))
+            per_bailleur.filter(
+                (pl.col("territoire_code") == code) & (pl.col("territoire_type") == kind)
+            )
             if per_bailleur.height
             else per_bailleur
         )
@@ -189,7 +231,14 @@ def build_all(
                     recipient_code=code,
                     departement=code,
                     notice=notice("regional", "flux_brut", "territoire", "hors_qpv"),
-                    sheets=(Sheet("Bilan consolidé", f"Bilan {annee} – {departement_label(code)}", (summary, detail), landscape=True),),
+                    sheets=(
+                        Sheet(
+                            "Bilan consolidé",
+                            f"Bilan {annee} – {departement_label(code)}",
+                            (summary, detail),
+                            landscape=True,
+                        ),
+                    ),
                     **common,
                 )
             )
@@ -204,7 +253,14 @@ def build_all(
                     recipient_code=code,
                     territoire=code,
                     notice=notice("regional", "flux_brut", "territoire", "hors_qpv"),
-                    sheets=(Sheet("Bilan consolidé", f"Bilan {annee} – {nom}", (summary, detail), landscape=True),),
+                    sheets=(
+                        Sheet(
+                            "Bilan consolidé",
+                            f"Bilan {annee} – {nom}",
+                            (summary, detail),
+                            landscape=True,
+                        ),
+                    ),
                     **common,
                 )
             )

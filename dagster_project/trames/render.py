@@ -10,6 +10,7 @@ give the same bytes.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import os
 import tempfile
@@ -18,12 +19,12 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.properties import CalcProperties
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from dagster_project.trames.model import DEC, INT, PCT, TEMPLATE_VERSION, TEXT, Report, Sheet, Table
@@ -108,6 +109,10 @@ def _put(ws: Worksheet, row: int, col: int, value, style: str = "texte") -> None
     cell.style = style
 
 
+def _bailleur(report: Report) -> str:
+    return f"bailleur {report.bailleur}" if report.bailleur.isdigit() else report.bailleur.lower()
+
+
 def _header_footer(ws: Worksheet, report: Report, landscape: bool) -> None:
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -116,7 +121,7 @@ def _header_footer(ws: Worksheet, report: Report, landscape: bool) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.5
-    footer = f"Bilan {report.annee} – bailleur {report.bailleur}".replace("&", "&&")
+    footer = f"Bilan {report.annee} – {_bailleur(report)}".replace("&", "&&")
     ws.oddFooter.left.text = footer
     ws.oddFooter.left.size = 8
     ws.oddFooter.right.text = "Page &P / &N"
@@ -165,7 +170,13 @@ def _write_table(ws: Worksheet, table: Table, top: int, widths: dict[int, int]) 
 def _write_sheet(wb: Workbook, sheet: Sheet, report: Report) -> None:
     ws = wb.create_sheet(sheet.name[:31])
     _put(ws, 1, 1, sheet.title, "titre")
-    _put(ws, 2, 1, f"{report.destinataire} – bailleur {report.bailleur} – {report.perimetre}", "sous-titre")
+    _put(
+        ws,
+        2,
+        1,
+        f"{report.destinataire} – {_bailleur(report)} – {report.perimetre}",
+        "sous-titre",
+    )
     widths: dict[int, int] = {}
     row, headers = 4, []
     for table in sheet.tables:
@@ -185,21 +196,23 @@ def _write_cover(wb: Workbook, report: Report, run_id: str, generated_at: dt.dat
     lines = (
         ("Destinataire", report.destinataire),
         ("Code du destinataire", report.recipient_code),
-        ("Courriel", report.email),
+        ("Courriel", report.email or "non communiqué"),
         ("Bailleur (SIREN)", report.bailleur),
         ("Année du bilan", report.annee),
         ("Périmètre", report.perimetre),
         ("Date de génération", generated_at.strftime("%d/%m/%Y %H:%M")),
         ("Exécution qui a généré ce fichier", run_id),
         ("Version de la trame", TEMPLATE_VERSION),
-        ("Empreinte du contenu", report.fingerprint()),
+        ("Empreinte du contenu", report.fingerprint),
     )
     for row, (label, value) in enumerate(lines, start=3):
         _put(ws, row, 1, label, "libellé")
         _put(ws, row, 2, value, "texte")
     row = 3 + len(lines)
     _put(
-        ws, row, 1,
+        ws,
+        row,
+        1,
         "Ce fichier n'est réécrit que lorsque ses chiffres changent : la date et l'exécution "
         "indiquées sont celles de sa dernière génération.",
         "note",
@@ -214,7 +227,13 @@ def _write_cover(wb: Workbook, report: Report, run_id: str, generated_at: dt.dat
         for col, value in enumerate(source, start=1):
             _put(ws, row, col, value, "cellule text")
     if not report.sources:
-        _put(ws, row + 1, 1, "Consolidation de plusieurs bailleurs : voir les trames de chaque bailleur.", "note")
+        _put(
+            ws,
+            row + 1,
+            1,
+            "Consolidation de plusieurs bailleurs : voir les trames de chaque bailleur.",
+            "note",
+        )
     _widths(ws, {1: 40, 2: 70, 3: 20})
     _header_footer(ws, report, landscape=True)
 
@@ -243,12 +262,25 @@ def render(report: Report, run_id: str, generated_at: dt.datetime) -> bytes:
     _write_notice(wb, report)
     wb.properties.creator = "Pipeline gestion en flux"
     wb.properties.title = report.titre
-    wb.properties.created = wb.properties.modified = generated_at.replace(tzinfo=None, microsecond=0)
+    wb.properties.created = wb.properties.modified = generated_at.replace(
+        tzinfo=None, microsecond=0
+    )
     wb.calculation = CalcProperties(fullCalcOnLoad=False)
     buffer = io.BytesIO()
     with _StableZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         _InMemoryExcelWriter(wb, archive).write_data()
     return buffer.getvalue()
+
+
+RenderTask = tuple[Report, Path, str, dt.datetime]  # (report, target file, run id, generation time)
+
+
+def write_report(task: RenderTask) -> tuple[str, str]:
+    """Render and write one workbook; return (relative path, SHA-256). Runs in pool workers."""
+    report, path, run_id, generated_at = task
+    data = render(report, run_id, generated_at)
+    write_atomic(path, data)
+    return report.relpath, hashlib.sha256(data).hexdigest()
 
 
 def write_atomic(path: Path, data: bytes) -> None:

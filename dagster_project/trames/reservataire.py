@@ -11,7 +11,7 @@ import polars as pl
 from dagster_project.trames import categories
 from dagster_project.trames.common import safe_stem, sources, split_departements
 from dagster_project.trames.loader import BailleurMarts
-from dagster_project.trames.model import DEC, INT, PCT, TEXT, Column, Report, Sheet, Table
+from dagster_project.trames.model import PCT, TEXT, Column, Report, Sheet, Table
 from dagster_project.trames.notice import notice
 from dagster_project.trames.tables import (
     as_int,
@@ -19,6 +19,7 @@ from dagster_project.trames.tables import (
     key_figures,
     round_half_up,
     share,
+    sorted_rows,
     soustraits_table,
     text,
 )
@@ -44,7 +45,7 @@ def perimetres_table(perimetres: pl.DataFrame) -> Table:
             as_int(row["flux_net_perimetre"]),
             round_half_up(row["droit"]),
         )
-        for row in perimetres.sort("perimetre_type", "perimetre_code").iter_rows(named=True)
+        for row in sorted_rows(perimetres, "perimetre_type", "perimetre_code")
     )
     return Table(
         title="Vos conventions de réservation et vos droits sur le flux",
@@ -72,7 +73,11 @@ def bilan_table(bilan: dict) -> Table:
             ("Logements proposés", as_int(bilan["proposes"]), share(bilan["proposes"], flux)),
             ("Logements attribués", as_int(bilan["attribues"]), share(bilan["attribues"], flux)),
             ("dont proposés l'année précédente (report N-1)", as_int(bilan["report_n_1"]), None),
-            ("Logements repris par le bailleur après carence", as_int(bilan["repris"]), share(bilan["repris"], flux)),
+            (
+                "Logements repris par le bailleur après carence",
+                as_int(bilan["repris"]),
+                share(bilan["repris"], flux),
+            ),
             ("Réalisé (attribués + repris imputés)", realise, bilan["part_du_flux"]),
             ("Écart réalisé − droit", None if droit is None else realise - droit, None),
         ),
@@ -88,7 +93,11 @@ def tours_table(bilan: dict) -> Table:
     )
     return Table(
         title="Tours de commercialisation par issue (échecs par motif)",
-        columns=(Column("Issue", TEXT, 40), Column("Nombre de tours"), Column("Part des tours", PCT)),
+        columns=(
+            Column("Issue", TEXT, 40),
+            Column("Nombre de tours"),
+            Column("Part des tours", PCT),
+        ),
         rows=rows,
         total=("Total", total, share(total, total)),
     )
@@ -97,7 +106,7 @@ def tours_table(bilan: dict) -> Table:
 def build(b: BailleurMarts, recipient: dict) -> Report | None:
     """The trame of one réservataire, or None when the marts hold no bilan for it."""
     code = recipient["recipient_code"]
-    bilans = b["mart_bilan_reservataire"].filter(pl.col("reservataire_code") == code)
+    bilans = b.rows_of("mart_bilan_reservataire", "reservataire_code", code)
     if bilans.is_empty():
         return None
     bilan = bilans.row(0, named=True)
@@ -116,11 +125,23 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
         recipient_code=code,
         departement=",".join(departements),
         email=text(recipient.get("email")) or text(bilan.get("email")),
-        sources=sources(b["mart_sources"]),
+        sources=sources(b),
         notice=notice(
-            "flux_net", "taux", "droit", "proposes", "attribues", "report_n_1", "repris",
-            "realise", "ecart", "part_du_flux", "tours", "ventilations", "soustraits",
-            "relogements", "sources",
+            "flux_net",
+            "taux",
+            "droit",
+            "proposes",
+            "attribues",
+            "report_n_1",
+            "repris",
+            "realise",
+            "ecart",
+            "part_du_flux",
+            "tours",
+            "ventilations",
+            "soustraits",
+            "relogements",
+            "sources",
         ),
         sheets=(
             Sheet(
@@ -128,18 +149,14 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
                 f"Bilan {b.annee} – {nom}",
                 (
                     bilan_table(bilan),
-                    perimetres_table(
-                        b["mart_flux_perimetre"].filter(pl.col("reservataire_code") == code)
-                    ),
+                    perimetres_table(b.rows_of("mart_flux_perimetre", "reservataire_code", code)),
                     tours_table(bilan),
                 ),
             ),
             Sheet(
                 "Ventilations",
                 "Logements proposés et attribués : les cinq ventilations réglementaires",
-                breakdown_tables(
-                    b["mart_bilan_ventilation"].filter(pl.col("reservataire_code") == code)
-                ),
+                breakdown_tables(b.rows_of("mart_bilan_ventilation", "reservataire_code", code)),
             ),
             Sheet(
                 "Soustraits du flux",
@@ -148,6 +165,3 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
             ),
         ),
     )
-
-
-__all__ = ["build", "DEC", "INT"]

@@ -32,41 +32,49 @@ def text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def sum_column(frame: pl.DataFrame, column: str) -> int:
-    return int(frame[column].sum()) if frame.height and column in frame.columns else 0
+def sorted_rows(frame: pl.DataFrame, *columns: str) -> list[dict]:
+    """Rows as dicts in a stable order; a mart not published yet has no rows (nor columns)."""
+    return frame.sort(columns).to_dicts() if frame.height else []
 
 
-def _breakdown_rows(dimension: str, cells: pl.DataFrame) -> list[tuple[str, str, int, int]]:
+def _breakdown_rows(dimension: str, cells: list[dict]) -> list[tuple[str, str, int, int]]:
     """(code, label, proposés, attribués) for every category, zeros included, seed order first."""
-    values: dict[str, tuple[str, int, int, int]] = {}
-    for row in cells.sort("ordre", "valeur", nulls_last=True).iter_rows(named=True):
+    values: dict[str, tuple[str, int, int]] = {}
+    for row in sorted(
+        cells, key=lambda r: (r.get("ordre") is None, r.get("ordre") or 0, text(r["valeur"]))
+    ):
         code = text(row["valeur"])
-        label = text(row.get("libelle")) or code
-        values[code] = (label, as_int(row["proposes"]), as_int(row["attribues"]), len(values))
+        values[code] = (
+            text(row.get("libelle")) or code,
+            as_int(row["proposes"]),
+            as_int(row["attribues"]),
+        )
     rows = []
     for code, label in categories.dimension_categories(dimension):
-        _, proposes, attribues, _ = values.pop(code, (label, 0, 0, 0))
+        _, proposes, attribues = values.pop(code, (label, 0, 0))
         rows.append((code, label, proposes, attribues))
-    # Values outside the reference list (non renseigné last), in the mart's order.
-    for code, (label, proposes, attribues, _) in sorted(
-        values.items(), key=lambda item: (item[0] == categories.NON_RENSEIGNE, item[1][3])
+    # Values outside the reference list, in the mart's order, "non renseigné" last.
+    for code, (label, proposes, attribues) in sorted(
+        values.items(), key=lambda item: item[0] == categories.NON_RENSEIGNE
     ):
         if code == categories.NON_RENSEIGNE:
             label = categories.non_renseigne_label(dimension)
-        elif dimension == "commune":
-            label = label if label != code else categories.communes().get(code, code)
+        elif dimension == "commune" and label == code:
+            label = categories.communes().get(code, code)
         rows.append((code, label, proposes, attribues))
     return rows
 
 
-def breakdown_table(dimension: str, title: str, cells: pl.DataFrame) -> Table:
+def breakdown_table(dimension: str, title: str, cells: list[dict]) -> Table:
     """One legal breakdown: proposés and attribués per category, with shares and a total."""
     rows = _breakdown_rows(dimension, cells)
     total_p = sum(r[2] for r in rows)
     total_a = sum(r[3] for r in rows)
     with_code = dimension == "commune"
-    head = (Column("Code INSEE", TEXT, 12), Column("Commune", TEXT, 28)) if with_code else (
-        Column(title, TEXT, 28),
+    head = (
+        (Column("Code INSEE", TEXT, 12), Column("Commune", TEXT, 28))
+        if with_code
+        else (Column(title, TEXT, 28),)
     )
     columns = (
         *head,
@@ -76,8 +84,7 @@ def breakdown_table(dimension: str, title: str, cells: pl.DataFrame) -> Table:
         Column("Part des attribués", PCT),
     )
     body = tuple(
-        ((code, label) if with_code else (label,))
-        + (p, a, share(p, total_p), share(a, total_a))
+        ((code, label) if with_code else (label,)) + (p, a, share(p, total_p), share(a, total_a))
         for code, label, p, a in rows
     )
     total = (("Total", "") if with_code else ("Total",)) + (
@@ -98,8 +105,11 @@ def breakdown_table(dimension: str, title: str, cells: pl.DataFrame) -> Table:
 
 def breakdown_tables(cells: pl.DataFrame) -> tuple[Table, ...]:
     """The five legal breakdowns of one recipient's ventilation rows."""
+    by_dimension: dict[str, list[dict]] = {}
+    for row in cells.iter_rows(named=True):
+        by_dimension.setdefault(row["dimension"], []).append(row)
     return tuple(
-        breakdown_table(dimension, title, cells.filter(pl.col("dimension") == dimension))
+        breakdown_table(dimension, title, by_dimension.get(dimension, []))
         for dimension, title in categories.dimensions()
     )
 
@@ -144,11 +154,13 @@ def detail_table(detail: pl.DataFrame) -> Table:
         (
             text(row["reservataire_code"]),
             text(row.get("reservataire_nom")) or special.get(row["reservataire_code"], ""),
-            labels.get(text(row.get("reservataire_categorie")), special.get(row["reservataire_code"], "")),
+            labels.get(
+                text(row.get("reservataire_categorie")), special.get(row["reservataire_code"], "")
+            ),
             as_int(row["proposes"]),
             as_int(row["attribues"]),
         )
-        for row in detail.sort("reservataire_code").iter_rows(named=True)
+        for row in sorted_rows(detail, "reservataire_code")
     )
     return Table(
         title="Détail par réservataire",

@@ -13,15 +13,25 @@ from dagster_project.trames.common import safe_stem, sources
 from dagster_project.trames.loader import BailleurMarts
 from dagster_project.trames.model import Report, Sheet, Table
 from dagster_project.trames.notice import notice
-from dagster_project.trames.tables import as_int, breakdown_tables, detail_table, key_figures, share, text
+from dagster_project.trames.tables import (
+    as_int,
+    breakdown_tables,
+    detail_table,
+    key_figures,
+    share,
+    text,
+)
 
-TERRITOIRES = {"EPCI": "EPCI", "EPT": "EPT", "DEPARTEMENT": "Département"}
+TERRITOIRES = {"EPCI": "EPCI", "EPT": "EPT", "COMMUNE": "Commune", "DEPARTEMENT": "Département"}
+# Territories of an EPCI_EPT recipient: EPCI "LEC", EPT, and Paris as a commune (contracts §3).
+LOCAL_TYPES = ("EPCI", "EPT", "COMMUNE")
 
 
-def territory_rows(frame: pl.DataFrame, code: str, types: tuple[str, ...]) -> pl.DataFrame:
-    return frame.filter(
-        (pl.col("territoire_code") == code) & pl.col("territoire_type").is_in(types)
-    )
+def territory_rows(b: BailleurMarts, mart: str, code: str, types: tuple[str, ...]) -> pl.DataFrame:
+    rows = b.rows_of(mart, "territoire_code", code)
+    if rows.height and not set(rows["territoire_type"].unique()) <= set(types):
+        rows = rows.filter(pl.col("territoire_type").is_in(types))
+    return rows
 
 
 def consolidated_table(row: dict) -> Table:
@@ -29,10 +39,26 @@ def consolidated_table(row: dict) -> Table:
     return key_figures(
         "Bilan consolidé sur l'ensemble des réservataires",
         (
-            ("Logements proposés (tous destinataires, hors flux exclu)", as_int(row.get("proposes")), None),
-            ("Logements attribués (tous destinataires, hors flux exclu)", attribues, share(attribues, attribues)),
-            ("Logements soustraits du flux (hors flux) proposés", as_int(row.get("hors_flux_proposes")), None),
-            ("Logements soustraits du flux (hors flux) attribués", as_int(row.get("hors_flux_attribues")), None),
+            (
+                "Logements proposés (tous destinataires, hors flux exclu)",
+                as_int(row.get("proposes")),
+                None,
+            ),
+            (
+                "Logements attribués (tous destinataires, hors flux exclu)",
+                attribues,
+                share(attribues, attribues),
+            ),
+            (
+                "Logements soustraits du flux (hors flux) proposés",
+                as_int(row.get("hors_flux_proposes")),
+                None,
+            ),
+            (
+                "Logements soustraits du flux (hors flux) attribués",
+                as_int(row.get("hors_flux_attribues")),
+                None,
+            ),
             (
                 "Attributions au titre de l'État – publics prioritaires",
                 as_int(row.get("etat_prioritaires_attribues")),
@@ -43,16 +69,22 @@ def consolidated_table(row: dict) -> Table:
                 as_int(row.get("etat_fonctionnaires_attribues")),
                 share(row.get("etat_fonctionnaires_attribues"), attribues),
             ),
-            ("Attributions hors QPV", as_int(row.get("attribues_hors_qpv")), row.get("part_hors_qpv")),
+            (
+                "Attributions hors QPV",
+                as_int(row.get("attribues_hors_qpv")),
+                row.get("part_hors_qpv"),
+            ),
         ),
         share_header="Part des attributions",
     )
 
 
-def consolidated_sheets(b: BailleurMarts, code: str, types: tuple[str, ...], row: dict) -> tuple[Sheet, ...]:
+def consolidated_sheets(
+    b: BailleurMarts, code: str, types: tuple[str, ...], row: dict
+) -> tuple[Sheet, ...]:
     """The sheets an EPCI/EPT and the State share: consolidation, detail, breakdowns."""
-    detail = territory_rows(b["mart_bilan_territoire_detail"], code, types)
-    ventilation = territory_rows(b["mart_territoire_ventilation"], code, types)
+    detail = territory_rows(b, "mart_bilan_territoire_detail", code, types)
+    ventilation = territory_rows(b, "mart_territoire_ventilation", code, types)
     return (
         Sheet(
             "Bilan consolidé",
@@ -69,7 +101,12 @@ def consolidated_sheets(b: BailleurMarts, code: str, types: tuple[str, ...], row
 
 def build(b: BailleurMarts, recipient: dict) -> Report | None:
     code = text(recipient.get("territoire_code")) or recipient["recipient_code"]
-    rows = territory_rows(b["mart_bilan_territoire"], code, ("EPCI", "EPT"))
+    types = (
+        (text(recipient.get("territoire_type")),)
+        if recipient.get("territoire_type")
+        else LOCAL_TYPES
+    )
+    rows = territory_rows(b, "mart_bilan_territoire", code, types)
     if rows.is_empty():
         return None
     row = rows.row(0, named=True)
@@ -86,7 +123,9 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
         recipient_code=code,
         territoire=code,
         email=text(recipient.get("email")),
-        sources=sources(b["mart_sources"]),
-        notice=notice("territoire", "detail_reservataire", "part_etat", "hors_qpv", "ventilations", "sources"),
-        sheets=consolidated_sheets(b, code, ("EPCI", "EPT"), row),
+        sources=sources(b),
+        notice=notice(
+            "territoire", "detail_reservataire", "part_etat", "hors_qpv", "ventilations", "sources"
+        ),
+        sheets=consolidated_sheets(b, code, types, row),
     )

@@ -45,12 +45,17 @@ PUBLISHED_MODELS = (
 )
 
 
-def sources_fingerprint(mart_sources: pl.DataFrame | None) -> tuple[int, str]:
-    """(number of input files, SHA-256 of their sorted hashes): the inputs behind the figures."""
-    if mart_sources is None or "_source_sha256" not in mart_sources.columns:
-        return 0, ""
-    hashes = sorted(set(mart_sources["_source_sha256"].drop_nulls().cast(pl.String)))
-    return len(hashes), hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+def input_files(mart_sources: pl.DataFrame | None) -> dict[str, str]:
+    """The dropped files behind the published figures: path → SHA-256 (from `mart_sources`)."""
+    if mart_sources is None or mart_sources.is_empty():
+        return {}
+    rows = mart_sources.select("_source_file", "_source_sha256").unique().sort("_source_file")
+    return dict(rows.iter_rows())
+
+
+def fingerprint(files: dict[str, str]) -> str:
+    """One SHA-256 over the sorted input hashes: equal fingerprints, same inputs."""
+    return hashlib.sha256("\n".join(sorted(files.values())).encode()).hexdigest()
 
 
 @dg.asset(
@@ -64,9 +69,7 @@ def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     p = paths()
     pub = publish(p.warehouse, p.marts, p.catalog, context.run.run_id, p.quality, p.raw_store)
     sources_file = pub.snapshot / "mart_sources.parquet"
-    nb_sources, fingerprint = sources_fingerprint(
-        pl.read_parquet(sources_file) if sources_file.is_file() else None
-    )
+    files = input_files(pl.read_parquet(sources_file) if sources_file.is_file() else None)
     context.log.info(f"{len(pub.marts)} marts publiés dans {p.marts}, catalogue {p.catalog}")
     return dg.MaterializeResult(
         metadata={
@@ -74,9 +77,9 @@ def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "version": pub.version,
             "catalogue": dg.MetadataValue.path(str(p.catalog)),
             "dossier_marts": dg.MetadataValue.path(str(p.marts)),
-            "nb_fichiers_sources": nb_sources,
-            "empreinte_sources": fingerprint,
-            "nb_lignes": dg.MetadataValue.json(pub.row_counts),
+            "nb_fichiers_sources": len(files),
+            "empreinte_sources": fingerprint(files),
+            "fichiers_sources": dg.MetadataValue.json(files),
             **{f"nb_lignes/{name}": count for name, count in pub.row_counts.items()},
         }
     )
@@ -139,9 +142,15 @@ def campaign_summary(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     )
 
 
+# Everything: ingestion of the run's bailleur partitions, then every unpartitioned asset (dbt,
+# checks, scorecard, publication, trames, summary). The landing sensor's job for a re-drop
+# uses the same selection (`ingest_defs(job_selection=CAMPAIGN_SELECTION)`), so one
+# bailleur's re-drop refreshes its figures, the regional consolidations and the trames.
+CAMPAIGN_SELECTION = dg.AssetSelection.all()
+
 campagne = dg.define_asset_job(
     CAMPAIGN_JOB,
-    selection=dg.AssetSelection.all(),
+    selection=CAMPAIGN_SELECTION,
     description="Toute la campagne d'une année de bilan : ingestion de tous les bailleurs, "
     "dbt, contrôles, publication, trames, résumé.",
 )

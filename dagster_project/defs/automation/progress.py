@@ -12,6 +12,7 @@ STAGES = (
     ("raw", "ingestion des fichiers"),
     ("dbt", "modèles dbt et tests"),
     ("quality", "contrôles qualité"),
+    ("qualite", "contrôles qualité"),
     ("published_marts", "publication des marts"),
     ("campaign_summary", "résumé de campagne"),
     ("trames", "écriture des trames"),
@@ -28,7 +29,7 @@ PROGRESS_EVENTS = {
 
 
 def stage_label(step_key: str) -> str:
-    return next((label for fragment, label in STAGES if fragment in step_key), step_key)
+    return next((label for fragment, label in STAGES if fragment in step_key), "étape")
 
 
 def metadata_value(metadata: dict, keys: tuple[str, ...]):
@@ -46,6 +47,15 @@ def describe_materialization(m: dg.AssetMaterialization) -> str | None:
     return f"    ✓ {m.asset_key.to_user_string()}{suffix}"
 
 
+def root_cause(error) -> str:
+    """The innermost error's message (the user code's exception, not Dagster's wrapper)."""
+    if error is None:
+        return ""
+    while error.cause is not None:
+        error = error.cause
+    return " ".join(error.message.split())[:500]
+
+
 def describe(event: dg.DagsterEvent) -> str | None:
     """One progress line for an event of the run, or None for events not worth a line."""
     kind = event.event_type
@@ -54,16 +64,14 @@ def describe(event: dg.DagsterEvent) -> str | None:
     if kind == dg.DagsterEventType.STEP_SUCCESS:
         return f"  terminé : {stage_label(event.step_key)}"
     if kind == dg.DagsterEventType.STEP_FAILURE:
-        error = event.event_specific_data.error
-        message = error.message.strip().splitlines()[0] if error else ""
-        return f"  ✗ ÉCHEC de l'étape {event.step_key} : {message}"
+        return f"  ✗ ÉCHEC de l'étape {event.step_key} : {root_cause(event.event_specific_data.error)}"
     if kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
         return describe_materialization(event.event_specific_data.materialization)
     if kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
         evaluation = event.event_specific_data
         if evaluation.passed:
             return None
-        gravite = "bloquant" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "avertissement"
+        gravite = "erreur" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "avertissement"
         return f"    ✗ contrôle en échec ({gravite}) : {evaluation.asset_key.to_user_string()} / {evaluation.check_name}"
     return None
 

@@ -39,7 +39,9 @@ def trames(context: dg.AssetExecutionContext, config: TramesConfig) -> dg.Materi
         p.marts, p.trames, context.run.run_id, options=options, workers=config.workers or None
     )
     for bailleur, reason in sorted(result.blocked.items()):
-        context.log.warning(f"Bailleur {bailleur} bloqué par le contrôle qualité, pas de trames : {reason}")
+        context.log.warning(
+            f"Bailleur {bailleur} bloqué par le contrôle qualité, pas de trames : {reason}"
+        )
     context.log.info(
         f"{len(result.written)} trames écrites, {result.unchanged} inchangées, "
         f"{result.removed} retirées, en {result.seconds:.1f} s"

@@ -1,5 +1,8 @@
 -- One row per dwelling of each bailleur's latest logements sheet, with every breakdown
 -- resolved to a code of its reference list, or to NON_RENSEIGNE (domain §6.7).
+-- A view: a bailleur's whole RPLS extract (≈1.3 M rows for the region) is cheap to read and
+-- costly to copy, and only dwellings with tours (a few %) flow into the tables downstream.
+{{ config(materialized='view') }}
 {%- set nr = "'" ~ var('non_renseigne') ~ "'" %}
 with logements as (
     select * from {{ ref('stg_logements') }}

@@ -1,8 +1,9 @@
--- Territories a consolidated bilan is produced for: départements, EPCI and EPT. `lec` says
--- whether an EPCI/EPT receives the EPCI/EPT trame: seed ref_epci_lec overrides the default
--- rule [choice]: every EPT, the communes of var('territoires_communaux') (Paris), and every
--- EPCI other than the Métropole du Grand Paris (its EPT and Paris act for it) of at least var('lec_epci_nb_communes_min')
--- communes with at least one QPV dwelling in the data.
+-- Territories a consolidated bilan is produced for: départements, EPCI, EPT and the
+-- communes of var('territoires_communaux') (Paris). `lec` says whether an EPCI/EPT receives
+-- the EPCI/EPT trame: seed ref_epci_lec overrides the default rule [choice]: every EPT,
+-- Paris, and every EPCI of at least var('lec_epci_nb_communes_min') communes with at least
+-- one QPV dwelling in the data, except the natures of var('lec_natures_exclues') (the
+-- Métropole du Grand Paris, for which its EPT and Paris act).
 with communes as (
     select * from {{ ref('dim_commune') }}
 ),
@@ -41,7 +42,9 @@ territoires as (
         'EPCI',
         territoire_code,
         territoire_nom,
-        nature <> 'METRO' and nb_communes >= {{ var('lec_epci_nb_communes_min') }} and a_logement_qpv
+        nature not in (
+            {{ sql_list(var('lec_natures_exclues')) }}
+        ) and nb_communes >= {{ var('lec_epci_nb_communes_min') }} and a_logement_qpv
     from epci
     union all
     select 'EPT', cast(ept_siren as varchar), ept_nom, true
@@ -50,7 +53,7 @@ territoires as (
     select 'COMMUNE', commune_insee, commune_nom, true
     from communes
     where commune_insee in (
-        {%- for code in var('territoires_communaux') %}'{{ code }}'{{ ", " if not loop.last }}{% endfor -%}
+        {{ sql_list(var('territoires_communaux')) }}
     )
 )
 

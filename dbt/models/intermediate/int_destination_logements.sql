@@ -5,7 +5,9 @@
 --   report_n_1   attribué in N on a tour oriented before N;
 --   repris       its tour to it (a réservataire) ended in carence and the next tour, to the
 --                bailleur, was oriented in N; `repris_impute` when that counts in the réalisé.
--- The dwelling's dimensions ride along for the breakdowns.
+-- The dwelling's dimensions ride along for the breakdowns. Dwellings outside the assiette
+-- (stock exceptions, logements-foyers) count nowhere, as in the flux brut; fct_tours keeps
+-- their tours (dans_assiette = false) for the quality checks.
 with tours as (
     select * from {{ ref('fct_tours') }}
 ),
@@ -51,6 +53,7 @@ logements as (
         any_value(periode_construction) as periode_construction
     from tours
     group by all
+    having bool_and(dans_assiette)
 )
 
 select

@@ -1,8 +1,9 @@
+{{ config(materialized="view") }}
 -- The territories that get a consolidated bilan: départements (State view), EPCI, EPT, and
 -- the communes of var('territoires_communaux') (Paris).
 select *
 from {{ ref('int_logement_territoires') }}
 where territoire_type in ('DEPARTEMENT', 'EPCI', 'EPT')
     or (territoire_type = 'COMMUNE' and territoire_code in (
-        {%- for code in var('territoires_communaux') %}'{{ code }}'{{ ", " if not loop.last }}{% endfor -%}
+        {{ sql_list(var('territoires_communaux')) }}
     ))

@@ -9,7 +9,7 @@ droits as (
         bailleur_siren,
         annee,
         reservataire_code,
-        sum(flux_net_perimetre) as flux_net_perimetre,
+        cast(sum(flux_net_perimetre) as bigint) as flux_net_perimetre,
         sum(droit) as droit
     from {{ ref('mart_flux_perimetre') }}
     group by all

@@ -3,7 +3,7 @@
 -- (dwellings subtracted and attributions made for those rehousings).
 with prevus as (
     select bailleur_siren, annee, departement, categorie_operation,
-        sum(nb_logements_prevus) as nb_logements_prevus,
+        cast(sum(nb_logements_prevus) as bigint) as nb_logements_prevus,
         string_agg(commentaire, ' ; ') as commentaire
     from {{ ref('stg_previsionnel') }}
     group by all

@@ -1,11 +1,14 @@
 -- Indicative flux and rights for N+1, per convention [choice, var flux_indicatif_n_plus_1]:
--- flux net N+1 indicatif (département) = flux brut N − dwellings forecast to be subtracted
--- in N+1 (never below 0): the flux is assumed to repeat, the forecast subtractions replace
--- this year's. A perimeter smaller than the département gets the département's ratio
+--   flux_brut_n_moins_prevus (default): flux net N+1 indicatif (département) = flux brut N −
+--     dwellings forecast to be subtracted in N+1, never below 0: the flux is assumed to
+--     repeat, the forecast subtractions replace this year's;
+--   flux_net_n: flux net N+1 indicatif = flux net N (this year's subtractions repeat).
+-- A perimeter smaller than the département gets the département's ratio
 -- (flux net indicatif / flux brut N) applied to its own flux brut N.
 -- droit indicatif N+1 = taux conventionnel × flux net indicatif of the perimeter.
-{%- if var('flux_indicatif_n_plus_1') != 'flux_brut_n_moins_prevus' %}
-    {{ exceptions.raise_compiler_error("Règle de flux indicatif N+1 inconnue : " ~ var('flux_indicatif_n_plus_1')) }}
+{%- set regle = var('flux_indicatif_n_plus_1') %}
+{%- if regle not in ['flux_brut_n_moins_prevus', 'flux_net_n'] %}
+    {{ exceptions.raise_compiler_error("Règle de flux indicatif N+1 inconnue : " ~ regle) }}
 {%- endif %}
 with departements as (
     select
@@ -14,10 +17,14 @@ with departements as (
         departement,
         coalesce(f.flux_brut, 0) as flux_brut_n,
         coalesce(p.nb_logements_prevus, 0) as prevus_n_plus_1,
+        {%- if regle == 'flux_net_n' %}
+        coalesce(f.flux_net, 0) as flux_net_indicatif
+        {%- else %}
         greatest(coalesce(f.flux_brut, 0) - coalesce(p.nb_logements_prevus, 0), 0) as flux_net_indicatif
+        {%- endif %}
     from {{ ref('mart_flux') }} as f
     full outer join (
-        select bailleur_siren, annee, departement, sum(nb_logements_prevus) as nb_logements_prevus
+        select bailleur_siren, annee, departement, cast(sum(nb_logements_prevus) as bigint) as nb_logements_prevus
         from {{ ref('stg_previsionnel') }}
         group by all
     ) as p using (bailleur_siren, annee, departement)

@@ -8,15 +8,15 @@ select
     r.reservataire_categorie,
     r.reservataire_siren,
     count(distinct b.bailleur_siren) as nb_bailleurs,
-    sum(b.proposes) as proposes,
-    sum(b.attribues) as attribues,
-    sum(b.report_n_1) as report_n_1,
-    sum(b.repris) as repris,
-    sum(b.realise) as realise,
+    cast(sum(b.proposes) as bigint) as proposes,
+    cast(sum(b.attribues) as bigint) as attribues,
+    cast(sum(b.report_n_1) as bigint) as report_n_1,
+    cast(sum(b.repris) as bigint) as repris,
+    cast(sum(b.realise) as bigint) as realise,
     sum(b.droit) as droit,
     sum(b.ecart) as ecart,
-    sum(b.flux_net_perimetre) as flux_net_perimetre,
-    sum(b.tours) as tours
+    cast(sum(b.flux_net_perimetre) as bigint) as flux_net_perimetre,
+    cast(sum(b.tours) as bigint) as tours
 from {{ ref('mart_bilan_reservataire') }} as b
 left join {{ ref('dim_reservataire') }} as r using (reservataire_id)
 where b.reservataire_id is not null

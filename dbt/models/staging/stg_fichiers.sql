@@ -9,7 +9,7 @@ select
     feuilles,
     statut,
     statut in (
-        {%- for s in var('statuts_acceptes') %}'{{ s }}'{{ ", " if not loop.last }}{% endfor -%}
+        {{ sql_list(var('statuts_acceptes')) }}
     ) as est_accepte,
     cast(nb_erreurs as integer) as nb_erreurs,
     cast(nb_avertissements as integer) as nb_avertissements,

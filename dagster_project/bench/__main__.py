@@ -1,0 +1,101 @@
+"""CLI: ``python -m dagster_project.bench [--scale idf] [--skip-2x] [--root DIR] [--regenerate]``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+from dagster_project.bench import report, runs
+from dagster_project.demo.campaign import DEFAULT_SEED
+from dagster_project.demo.model import SCALES, Scale
+from dagster_project.settings import paths
+
+REPORT_FILE = "benchmark.json"
+
+
+def doubled(scale: str) -> Scale:
+    """The 2× campaign of the linearity measure (``idf2`` for ``idf``)."""
+    return SCALES.get(f"{scale}2") or SCALES[scale].fois(2)
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def measure_campaign(root: Path, scale: Scale, seed: int, annee: int, regenerate: bool) -> dict:
+    say(f"[{scale.nom}] préparation de {root / 'raw'} …")
+    generation = runs.prepare(root, scale, seed, annee, regenerate)
+    say(f"[{scale.nom}] campagne complète (python -m dagster_project.campaign run) …")
+    run = runs.run_full_campaign(root, root / "bench-campagne.log")
+    say(f"[{scale.nom}] {run['secondes']} s, run {run.get('run_id')} : {run.get('statut')}")
+    return {"echelle": scale.nom, "racine": str(root), "generation": generation,
+            "depot": runs.landing_size(root / "raw")} | run
+
+
+def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
+              regenerate: bool) -> dict:
+    figures: dict = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"coeurs": os.cpu_count(), "memoire_octets": psutil.virtual_memory().total,
+                    "charge_debut": runs.load()},
+        "graine": seed, "annee": annee,
+    }
+    full = measure_campaign(base / scale, SCALES[scale], seed, annee, regenerate)
+    figures["campagne"] = full
+    if full.get("run_id"):
+        say(f"[{scale}] redépôt d'un fichier corrigé …")
+        figures["redepot"] = runs.run_redrops(base / scale, annee)
+        for executor in runs.EXECUTORS:
+            say(f"[{scale}] redépôt ({executor}) : {figures['redepot'][executor].get('secondes')} s")
+    if not skip_2x:
+        double = doubled(scale)
+        figures["campagne_2x"] = measure_campaign(base / double.nom, double, seed, annee, regenerate)
+        figures["ratio_2x"] = round(figures["campagne_2x"]["secondes"] / full["secondes"], 3)
+    figures["machine"]["charge_fin"] = runs.load()
+    return figures
+
+
+def table(figures: dict) -> str:
+    lines = report.campaign_lines(figures["campagne"]["echelle"], figures["campagne"])
+    for executor in runs.EXECUTORS:
+        if executor in figures.get("redepot", {}):
+            lines += report.redrop_lines(executor, figures["redepot"][executor])
+    if "campagne_2x" in figures:
+        lines += report.campaign_lines(figures["campagne_2x"]["echelle"], figures["campagne_2x"])
+        lines += report.ratio_lines(figures["ratio_2x"])
+    machine = figures["machine"]
+    lines.append(report.Line("machine : cœurs, charge début → fin",
+                             f"{machine['coeurs']}, {machine['charge_debut']} → {machine['charge_fin']}"))
+    return report.render_table(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dagster_project.bench",
+                                     description="Mesure des performances du pipeline complet.")
+    parser.add_argument("--scale", choices=sorted(SCALES), default="idf", help="taille (défaut idf)")
+    parser.add_argument("--skip-2x", action="store_true",
+                        help="ne pas mesurer la campagne double (linéarité)")
+    parser.add_argument("--root", type=Path, help="dossier des campagnes de mesure "
+                        "(défaut : <FLUX_DATA_DIR>/bench)")
+    parser.add_argument("--regenerate", action="store_true",
+                        help="régénérer les fichiers même s'ils sont déjà là")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--annee", type=int, default=2024)
+    args = parser.parse_args(argv)
+    base = (args.root or paths().data / "bench").resolve()
+    figures = benchmark(base, args.scale, args.seed, args.annee, args.skip_2x, args.regenerate)
+    target = base / args.scale / "marts" / REPORT_FILE
+    report.write_json(figures, target)
+    say("")
+    say(table(figures))
+    say(f"\nMesures enregistrées dans {target}")
+    return 0 if figures["campagne"].get("run_id") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

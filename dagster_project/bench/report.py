@@ -1,0 +1,124 @@
+"""The benchmark's figures against the targets of issue 8, as a table and as JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster_project.bench.memory import GIB
+from dagster_project.bench.stages import STAGES
+
+# Targets on the reference machine (2 cores, 24 GB).
+TARGET_E2E_S = 180.0
+TARGET_RSS_BYTES = 4 * GIB
+TARGET_REDROP_S = 20.0
+TARGET_FILES_PER_S = 60.0
+TARGET_RATIO_2X = 2.2
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    value: str
+    target: str = ""
+    ok: bool | None = None
+
+    def cells(self) -> list[str]:
+        verdict = {True: "OK", False: "MANQUÉ / MISSED", None: ""}[self.ok]
+        return [self.label, self.value, self.target, verdict]
+
+
+def seconds(x: float | None) -> str:
+    return "—" if x is None else f"{x:,.1f} s".replace(",", " ")
+
+
+def gib(x: int | None) -> str:
+    return "—" if not x else f"{x / GIB:.2f} GiB"
+
+
+def within(value: float | None, limit: float) -> bool | None:
+    return None if value is None else value <= limit
+
+
+def campaign_lines(prefix: str, run: dict) -> list[Line]:
+    lines = [Line(f"{prefix} génération / generation (hors e2e)",
+                  "réutilisée / reused" if run["generation"]["reutilisee"]
+                  else seconds(run["generation"]["secondes"]))]
+    stages = run.get("etapes", {})
+    lines += [Line(f"{prefix} étape / stage {name}", seconds(stages[name]["secondes"])
+                   + (" (échec / failed)" if stages[name]["en_echec"] else ""))
+              for name in STAGES if name in stages]
+    lines += [
+        Line(f"{prefix} orchestration Dagster (run − étapes)", seconds(run.get("orchestration_secondes"))),
+        Line(f"{prefix} hors run (démarrage CLI, résumé)", seconds(run.get("hors_run_secondes"))),
+        Line(f"{prefix} bout en bout / end to end", seconds(run["secondes"]),
+             f"≤ {TARGET_E2E_S:.0f} s", within(run["secondes"], TARGET_E2E_S)),
+        Line(f"{prefix} statut du run / run status", f"{run.get('statut')} (code {run['code_retour']})"),
+        Line(f"{prefix} temps CPU / CPU time", seconds(run["cpu_secondes"])),
+        Line(f"{prefix} pic RSS (arbre) / peak RSS (tree)", gib(run["rss_pic_octets"]),
+             f"≤ {TARGET_RSS_BYTES / GIB:.0f} GiB", within(run["rss_pic_octets"], TARGET_RSS_BYTES)),
+        Line(f"{prefix} ru_maxrss (plus gros processus)", gib(run["rss_max_un_processus_octets"])),
+    ]
+    trames = run.get("trames") or {}
+    if trames:
+        rate = trames.get("classeurs_par_seconde_etape")
+        lines += [
+            Line(f"{prefix} trames écrites / written", f"{trames['nb_ecrites']} / {trames['nb_trames']}"),
+            Line(f"{prefix} trames par seconde (étape)", "—" if rate is None else f"{rate:.1f} /s",
+                 f"≥ {TARGET_FILES_PER_S:.0f} /s", None if rate is None else rate >= TARGET_FILES_PER_S),
+            Line(f"{prefix} trames par seconde (rendu, métadonnée)",
+                 f"{trames.get('classeurs_par_seconde')} /s"),
+        ]
+    return lines
+
+
+def redrop_lines(executor: str, redrop: dict) -> list[Line]:
+    prefix = f"redépôt [{executor}]"
+    if "erreur" in redrop:
+        return [Line(prefix, redrop["erreur"], ok=False)]
+    lines = [
+        Line(f"{prefix} bailleur, fichier", f"{redrop['bailleur']} {redrop['fichier_corrige']} "
+                                            f"({redrop['statut_fichier_corrige']})"),
+        Line(f"{prefix} job exécuté / job run", f"{redrop['job_execute']} "
+             f"(capteur → {redrop['job_du_capteur']}), {redrop.get('statut')}"),
+        Line(f"{prefix} capteur / sensor", seconds(redrop["capteur_secondes"])),
+    ]
+    lines += [Line(f"{prefix} étape {name}", seconds(s["secondes"]))
+              for name, s in redrop.get("etapes", {}).items()]
+    lines += [
+        Line(f"{prefix} orchestration Dagster", seconds(redrop.get("orchestration_secondes"))),
+        Line(f"{prefix} total (capteur + run)", seconds(redrop["secondes"]),
+             f"≤ {TARGET_REDROP_S:.0f} s", within(redrop["secondes"], TARGET_REDROP_S)),
+        Line(f"{prefix} pic RSS (bench inclus)", gib(redrop["rss_pic_octets"])),
+    ]
+    for group, counts in (redrop.get("trames_reecrites") or {}).items():
+        lines.append(Line(f"{prefix} trames réécrites {group}",
+                          f"{counts['reecrites']} / {counts['total']}",
+                          "0" if group == "autres_bailleurs" else "",
+                          counts["reecrites"] == 0 if group == "autres_bailleurs" else None))
+    return lines
+
+
+def ratio_lines(ratio: float | None) -> list[Line]:
+    if ratio is None:
+        return []
+    return [Line("linéarité : idf2 / idf (bout en bout)", f"× {ratio:.2f}",
+                 f"≤ × {TARGET_RATIO_2X}", ratio <= TARGET_RATIO_2X)]
+
+
+def render_table(lines: list[Line]) -> str:
+    header = ["mesure / measure", "valeur / value", "cible / target", ""]
+    rows = [header] + [line.cells() for line in lines]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    out = []
+    for n, row in enumerate(rows):
+        out.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def write_json(figures: dict, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", "utf-8")

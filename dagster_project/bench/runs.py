@@ -1,0 +1,310 @@
+"""The measured runs: generation, the whole campaign through its CLI, and one bailleur's re-drop.
+
+The campaign runs exactly as ``make run`` runs it (``python -m dagster_project.campaign run``,
+in a subprocess, against its own data root); stage figures are then read from that run's
+Dagster event log. The re-drop is evaluated by the real ``landing_sensor`` and the run it
+asks for is executed like the daemon would, in the same instance.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from dagster_project.bench import redrop
+from dagster_project.bench.memory import TreeSampler, max_child_rss_bytes
+from dagster_project.bench.stages import asset_metadata, group_by_stage, step_plans
+from dagster_project.demo.campaign import MARKER, generate_campaign
+from dagster_project.demo.model import Scale
+from dagster_project.settings import Paths
+
+SENSOR = "landing_sensor"
+TRAMES_ASSET = "trames"
+# Everything the campaign writes under a data root, wiped before a measured full run.
+OUTPUTS = ("warehouse", "marts", "archive", ".dagster")
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def bench_paths(root: Path) -> Paths:
+    return Paths(data=root, landing=root / "raw")
+
+
+@contextlib.contextmanager
+def data_root(root: Path):
+    """Point this process's pipeline (``paths()``, Dagster instance) at ``root`` for a while."""
+    keys = ("FLUX_DATA_DIR", "FLUX_LANDING_DIR", "DAGSTER_HOME", "FLUX_LANDING_SETTLE_SECONDS")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update(FLUX_DATA_DIR=str(root), FLUX_LANDING_DIR=str(root / "raw"),
+                      DAGSTER_HOME=str(root / ".dagster"),
+                      # the correction is dropped a moment before the sensor looks at it
+                      FLUX_LANDING_SETTLE_SECONDS="0")
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+# ---------------------------------------------------------------------------- generation
+
+
+def generated_here(landing: Path, scale: Scale, seed: int, annee: int) -> bool:
+    marker = landing / MARKER
+    if not marker.is_file():
+        return False
+    meta = json.loads(marker.read_text("utf-8"))
+    return ((meta.get("echelle"), meta.get("graine"), meta.get("annee")) == (scale.nom, seed, annee)
+            and all((landing / f).is_file() for f in meta["fichiers"]))
+
+
+def prepare(root: Path, scale: Scale, seed: int, annee: int, regenerate: bool) -> dict:
+    """The generated campaign in ``root/raw`` (reused when identical) and no output yet."""
+    landing = bench_paths(root).landing
+    redrop.remove_corrections(landing)
+    for name in OUTPUTS:
+        shutil.rmtree(root / name, ignore_errors=True)
+    if not regenerate and generated_here(landing, scale, seed, annee):
+        return {"reutilisee": True, "secondes": 0.0}
+    started = time.perf_counter()
+    resume = generate_campaign(landing, scale, seed, annee)
+    return {"reutilisee": False, "secondes": round(time.perf_counter() - started, 1),
+            "bailleurs": resume.nb_bailleurs, "logements": resume.nb_logements,
+            "tours": resume.nb_tours}
+
+
+def landing_size(landing: Path) -> dict:
+    files = [p for p in landing.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    return {"fichiers": len(files), "octets": sum(p.stat().st_size for p in files)}
+
+
+# ---------------------------------------------------------------------------- full campaign
+
+
+def run_full_campaign(root: Path, log_file: Path) -> dict:
+    """``python -m dagster_project.campaign run`` on ``root``, timed and memory-sampled."""
+    env = os.environ | {"FLUX_DATA_DIR": str(root), "FLUX_LANDING_DIR": str(root / "raw")}
+    env.pop("DAGSTER_HOME", None)  # the CLI's default: <root>/.dagster
+    load_before = load()
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.time()
+    with log_file.open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "dagster_project.campaign", "run"],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)
+        with TreeSampler(proc.pid) as sampler:
+            code = proc.wait()
+    ended = time.time()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    instance = dg.DagsterInstance.from_config(str(root / ".dagster"))
+    run = latest_run(instance, after=started)
+    figures = {
+        "code_retour": code,
+        "journal": str(log_file),
+        "secondes": round(ended - started, 2),
+        "cpu_secondes": round((usage.ru_utime - usage_before.ru_utime)
+                              + (usage.ru_stime - usage_before.ru_stime), 1),
+        "rss_pic_octets": sampler.peak,
+        "rss_max_un_processus_octets": max_child_rss_bytes(),
+        "echantillons_rss": sampler.samples,
+        "charge_avant": load_before,
+        "charge_apres": load(),
+    }
+    return figures | (run_figures(instance, run, started, ended) if run else {"run_id": None})
+
+
+def latest_run(instance: dg.DagsterInstance, after: float) -> dg.DagsterRun | None:
+    records = instance.get_run_records(limit=1)
+    if records and records[0].create_timestamp.timestamp() >= after - 1:
+        return records[0].dagster_run
+    return None
+
+
+def run_figures(instance: dg.DagsterInstance, run: dg.DagsterRun, started: float,
+                ended: float) -> dict:
+    """Run status, its stages from the event log, and where the wall time outside steps went."""
+    stats = instance.get_run_stats(run.run_id)
+    stages = group_by_stage(step_plans(instance, run.run_id))
+    in_steps = sum(s.seconds for s in stages.values())
+    run_seconds = (stats.end_time or ended) - (stats.start_time or started)
+    trames = asset_metadata(instance, run.run_id, TRAMES_ASSET)
+    return {
+        "run_id": run.run_id,
+        "job": run.job_name,
+        "statut": run.status.value,
+        "run_secondes": round(run_seconds, 2),
+        # process start, imports, definitions, partitions before the run; summary after it
+        "hors_run_secondes": round((ended - started) - run_seconds, 2),
+        "orchestration_secondes": round(run_seconds - in_steps, 2),
+        "etapes": {
+            name: {"secondes": round(s.seconds, 2), "etapes": {k: round(v, 2) for k, v in s.steps.items()},
+                   "en_echec": s.failed}
+            for name, s in stages.items()
+        },
+        "trames": trames_figures(trames, stages.get("trames")),
+    }
+
+
+def trames_figures(metadata: dict, stage) -> dict:
+    if not metadata:
+        return {}
+    written = int(metadata.get("nb_ecrites", 0))
+    step_seconds = stage.seconds if stage else 0.0
+    return {
+        "nb_trames": metadata.get("nb_trames"),
+        "nb_ecrites": written,
+        "nb_inchangees": metadata.get("nb_inchangees"),
+        "duree_generation_s": metadata.get("duree_s"),
+        "classeurs_par_seconde": metadata.get("classeurs_par_seconde"),
+        # overall: workbooks written over the whole step (loading the marts included)
+        "classeurs_par_seconde_etape": round(written / step_seconds, 1) if step_seconds else None,
+        "nb_bailleurs_bloques": metadata.get("nb_bailleurs_bloques"),
+    }
+
+
+# ---------------------------------------------------------------------------- re-drop
+
+
+def sensor_job() -> dg.JobDefinition:
+    """The job ``landing_sensor`` launches; module level so ``dg.reconstructable`` can rebuild it."""
+    from dagster_project.definitions import defs
+
+    code_location = defs()
+    return code_location.resolve_job_def(code_location.get_sensor_def(SENSOR).job_name)
+
+
+def evaluate_sensor(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
+    from dagster_project.defs.ingest.definitions import landing_sensor
+
+    return landing_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+
+
+# How the re-drop run is executed: as the daemon would (the job's default executor, a process
+# per step), then in one process like the campaign CLI, to show what the executor costs.
+EXECUTORS = {
+    "defaut": QUIET_LOGS,
+    "in_process": QUIET_LOGS | {"execution": {"config": {"in_process": {}}}},
+}
+
+
+@contextlib.contextmanager
+def output_to(log_file: Path):
+    """Send this process's stdout/stderr (and its children's: dbt, step processes) to a file."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log_file.open("a", encoding="utf-8") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def run_redrops(root: Path, annee: int) -> dict:
+    """One corrected re-drop per executor, on the campaign just run; figures per executor."""
+    with data_root(root), output_to(root / "bench-redepot.log"):
+        instance = dg.DagsterInstance.get()
+        started = time.perf_counter()
+        cursor = evaluate_sensor(instance, None).cursor  # the sensor has seen the campaign
+        figures = {"capteur_initial_secondes": round(time.perf_counter() - started, 2),
+                   "journal": str(root / "bench-redepot.log")}
+        original = redrop.largest_tours_file(root / "raw")
+        for n, (executor, run_config) in enumerate(EXECUTORS.items(), start=1):
+            figures[executor], cursor = run_redrop(root, annee, instance, cursor, original, n,
+                                                   run_config)
+    return figures
+
+
+def run_redrop(root: Path, annee: int, instance: dg.DagsterInstance, cursor: str | None,
+               original: Path, n: int, run_config: dict) -> tuple[dict, str | None]:
+    """Drop the ``n``-th correction of ``original``; time the sensor and the run it asks for."""
+    from dagster_project.defs.automation.definitions import campaign_job
+    from dagster_project.defs.automation.partitions import campaign_tags
+
+    dropped, nb_rows = redrop.drop_correction(original, n)
+    started = time.perf_counter()
+    with TreeSampler(os.getpid()) as sampler:
+        result = evaluate_sensor(instance, cursor)
+        sensor_seconds = time.perf_counter() - started
+        requests = result.run_requests or []
+        if len(requests) != 1:
+            keys = sorted({r.partition_key for r in requests})
+            return {"erreur": f"le capteur demande {len(requests)} exécution(s) : {keys}"}, result.cursor
+        request = requests[0]
+        job = sensor_job()
+        covers_outputs = dg.AssetKey(TRAMES_ASSET) in job.asset_layer.selected_asset_keys
+        if covers_outputs:  # what the daemon runs: the sensor's own job
+            target, tags = sensor_job, request.tags | {"dagster/partition": request.partition_key}
+        else:  # the sensor only ingests: refresh everything downstream with the campaign job
+            target, tags = campaign_job, campaign_tags([request.partition_key], annee)
+        run_started = time.perf_counter()
+        executed = dg.execute_job(dg.reconstructable(target), instance=instance, tags=tags,
+                                  run_config=run_config, raise_on_error=False)
+        run_seconds = time.perf_counter() - run_started
+    total = time.perf_counter() - started
+    run = instance.get_run_by_id(executed.run_id)
+    figures = {
+        "bailleur": request.partition_key,
+        "fichier_original": original.relative_to(root / "raw").as_posix(),
+        "fichier_corrige": dropped.relative_to(root / "raw").as_posix(),
+        "lignes_corrigees": nb_rows,
+        "statut_fichier_corrige": file_status(root, dropped),
+        "capteur_secondes": round(sensor_seconds, 2),
+        "job_du_capteur": job.name,
+        "job_du_capteur_couvre_les_trames": covers_outputs,
+        "job_execute": run.job_name,
+        "secondes": round(total, 2),
+        "rss_pic_octets": sampler.peak,
+        "trames_reecrites": rewritten_trames(root, annee, executed.run_id, request.partition_key),
+    }
+    return figures | run_figures(instance, run, run_started, run_started + run_seconds), result.cursor
+
+
+def file_status(root: Path, dropped: Path) -> str | None:
+    chemin = dropped.relative_to(root / "raw").as_posix()
+    registry = bench_paths(root).raw_store / "fichiers"
+    frame = pl.read_parquet(sorted(registry.glob("*.parquet")))
+    rows = frame.filter(pl.col("chemin") == chemin)
+    return rows["statut"][0] if rows.height else None
+
+
+def rewritten_trames(root: Path, annee: int, run_id: str, partition: str) -> dict:
+    """Trames this run rewrote, by owner: the bailleur, regional ones, anybody else (a bug)."""
+    manifest = bench_paths(root).trames / str(annee) / "manifest.json"
+    if not manifest.is_file():
+        return {}
+    siren = partition.split("_")[0]
+    entries = json.loads(manifest.read_text("utf-8"))["files"]
+
+    def owner(entry: dict) -> str:
+        if not entry["bailleur_siren"]:
+            return "regionales"
+        return "du_bailleur" if entry["bailleur_siren"] == siren else "autres_bailleurs"
+
+    total = Counter(owner(e) for e in entries)
+    rewritten = Counter(owner(e) for e in entries if e["run_id"] == run_id)
+    return {group: {"reecrites": rewritten[group], "total": total[group]}
+            for group in ("du_bailleur", "regionales", "autres_bailleurs")}

@@ -1,0 +1,158 @@
+"""The benchmark harness (dagster_project.bench): its measuring parts, no timing assertion."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import dagster as dg
+import psutil
+import pytest
+
+from dagster_project.bench import redrop, report, runs
+from dagster_project.bench.memory import TreeSampler, tree_rss
+from dagster_project.bench.stages import (
+    CHECKS, DBT, INGESTION, OTHER, TRAMES, StepPlan, asset_metadata, group_by_stage, stage_of,
+    step_plans,
+)
+
+CP1252_TOURS = (
+    "Id logement;Numéro tour;Date orientation;Destinataire;Issue\r\n"
+    "L1;1;14/03/2024;PREF78;ATTRIBUE\r\n"
+    "L2;1;07/06/2024;BAILLEUR;ATTRIBUE\r\n"
+    "L3;1;11/08/2024;ALS;ATTRIBUE\r\n"
+    "L4;1;12/08/2024;HORS_FLUX;ATTRIBUE\r\n"
+    "L5;1;13/08/2024;CD91;ATTRIBUE\r\n"
+).encode("cp1252")
+BOM_TOURS = "\ufefflogement_id,numero_tour,destinataire,issue\nL1,1,ALS,ATTRIBUE\nL2,1,\"RIF\",ATTRIBUE\n"
+
+
+def test_correction_redirects_only_reservataire_tours_and_keeps_the_file_form():
+    corrected, changed = redrop.correct_tours(CP1252_TOURS, nb_rows=2)
+    assert changed == 2
+    assert corrected.decode("cp1252").splitlines() == [
+        "Id logement;Numéro tour;Date orientation;Destinataire;Issue",
+        "L1;1;14/03/2024;BAILLEUR;ATTRIBUE",
+        "L2;1;07/06/2024;BAILLEUR;ATTRIBUE",
+        "L3;1;11/08/2024;BAILLEUR;ATTRIBUE",
+        "L4;1;12/08/2024;HORS_FLUX;ATTRIBUE",
+        "L5;1;13/08/2024;CD91;ATTRIBUE",
+    ]
+    assert b"\r\n" in corrected
+
+
+def test_later_corrections_touch_further_rows():
+    corrected, changed = redrop.correct_tours(CP1252_TOURS, nb_rows=2, skip=2)
+    assert changed == 1
+    lines = corrected.decode("cp1252").splitlines()
+    assert lines[1].split(";")[3] == "PREF78" and lines[5].split(";")[3] == "BAILLEUR"
+
+
+def test_correction_of_a_utf8_bom_file_keeps_the_bom():
+    corrected, changed = redrop.correct_tours(BOM_TOURS.encode("utf-8"), nb_rows=5)
+    assert changed == 2
+    assert corrected.startswith(b"\xef\xbb\xbf")
+    assert corrected.decode("utf-8-sig") == ("logement_id,numero_tour,destinataire,issue\n"
+                                            "L1,1,BAILLEUR,ATTRIBUE\nL2,1,BAILLEUR,ATTRIBUE\n")
+
+
+def test_correction_is_a_new_file_and_is_cleaned_up(tmp_path):
+    landing = tmp_path / "raw"
+    (landing / "123456789").mkdir(parents=True)
+    original = landing / "123456789" / "123456789_2024_tours.csv"
+    original.write_bytes(CP1252_TOURS)
+    assert redrop.largest_tours_file(landing) == original
+    first, _ = redrop.drop_correction(original, 1)
+    second, _ = redrop.drop_correction(original, 2)
+    assert original.read_bytes() == CP1252_TOURS
+    assert first.name == second.name == original.name and first != second
+    assert redrop.tours_files(landing) == [original]
+    redrop.remove_corrections(landing)
+    assert sorted(p.name for p in (landing / "123456789").iterdir()) == [original.name]
+
+
+@pytest.mark.parametrize(("step", "plan", "stage"), [
+    ("raw_ingestion", StepPlan(assets={"raw/tours", "raw/fichiers"}), INGESTION),
+    ("flux_dbt", StepPlan(assets={"fct_tours"}, checks=40), DBT),
+    ("fct_tours_qualite_fct_tours", StepPlan(checks=1), CHECKS),
+    ("quality_scorecard", StepPlan(assets={"quality_scorecard"}), CHECKS),
+    ("trames", StepPlan(assets={"trames"}), TRAMES),
+    ("something_new", StepPlan(assets={"other"}), OTHER),
+])
+def test_stage_of_a_step_follows_what_it_produces(step, plan, stage):
+    assert stage_of(step, plan) == stage
+
+
+def test_stages_sum_their_steps_and_list_failures():
+    plans = {
+        "a_check": StepPlan(checks=1, start=10.0, end=12.5, status="SUCCESS"),
+        "b_check": StepPlan(checks=1, start=13.0, end=14.0, status="FAILURE"),
+        "never_ran": StepPlan(checks=1),
+    }
+    stages = group_by_stage(plans)
+    assert list(stages) == [CHECKS]
+    assert stages[CHECKS].seconds == pytest.approx(3.5)
+    assert stages[CHECKS].failed == ["b_check"]
+    assert (stages[CHECKS].first_start, stages[CHECKS].last_end) == (10.0, 14.0)
+
+
+@dg.asset(key=["raw", "tours"])
+def _raw_tours() -> None: ...
+
+
+@dg.asset(key="trames", deps=[_raw_tours])
+def _trames() -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"nb_ecrites": 3, "nb_trames": 4})
+
+
+@dg.asset_check(asset=_trames)
+def _trames_check() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
+def test_stages_are_read_from_a_real_run_event_log():
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([_raw_tours, _trames, _trames_check], instance=instance)
+    stages = group_by_stage(step_plans(instance, result.run_id))
+    assert {INGESTION, TRAMES, CHECKS} <= set(stages)
+    assert asset_metadata(instance, result.run_id, "trames") == {"nb_ecrites": 3, "nb_trames": 4}
+    run = instance.get_run_by_id(result.run_id)
+    figures = runs.run_figures(instance, run, time.time() - 1, time.time())
+    assert figures["statut"] == "SUCCESS"
+    assert figures["trames"]["nb_ecrites"] == 3
+
+
+def test_rewritten_trames_are_grouped_by_owner(tmp_path):
+    year = tmp_path / "marts" / "trames" / "2024"
+    year.mkdir(parents=True)
+    files = [{"bailleur_siren": "111111111", "run_id": "r2"}, {"bailleur_siren": "111111111", "run_id": "r1"},
+             {"bailleur_siren": "", "run_id": "r2"}, {"bailleur_siren": "222222222", "run_id": "r1"}]
+    (year / "manifest.json").write_text(json.dumps({"files": files}), "utf-8")
+    assert runs.rewritten_trames(tmp_path, 2024, "r2", "111111111_2024") == {
+        "du_bailleur": {"reecrites": 1, "total": 2},
+        "regionales": {"reecrites": 1, "total": 1},
+        "autres_bailleurs": {"reecrites": 0, "total": 1},
+    }
+
+
+def test_sampler_counts_the_children():
+    child = subprocess.Popen([sys.executable, "-c", "b = bytearray(200 * 2**20); import time; time.sleep(30)"])
+    try:
+        me = psutil.Process()
+        deadline = time.time() + 20
+        while tree_rss(me) < me.memory_info().rss + 150 * 2**20 and time.time() < deadline:
+            time.sleep(0.1)
+        with TreeSampler(me.pid, interval=0.05) as sampler:
+            time.sleep(0.2)
+        assert sampler.peak >= me.memory_info().rss + 150 * 2**20
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_table_shows_targets_and_verdicts():
+    lines = report.ratio_lines(2.5) + [report.Line("x", "1 s", "≤ 2 s", True)]
+    table = report.render_table(lines)
+    assert "× 2.50" in table and "MANQUÉ" in table and "OK" in table
