@@ -50,9 +50,11 @@ concurrency:
 telemetry:
   enabled: false
 """
-# Progress lines replace Dagster's console log; every event stays in the instance (make dev).
-QUIET_RUN_CONFIG = {
-    "execution": {"config": {"in_process": {}}},
+# One process per step, as in runs launched from the UI or the sensor: steps never share a
+# process-wide DuckDB instance. Progress lines replace Dagster's console log; every event
+# stays in the instance (make dev).
+RUN_CONFIG = {
+    "execution": {"config": {"multiprocess": {"max_concurrent": 1}}},
     "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
 }
 
@@ -67,6 +69,28 @@ def prepare_instance() -> Path:
         config.write_text(INSTANCE_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home.resolve())
     return home.resolve()
+
+
+@contextlib.contextmanager
+def output_to(journal: Path):
+    """Send this process's and its children's stdout/stderr (dbt, warnings) to ``journal``;
+    yield a stream on the original stdout for the progress lines."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    console = os.fdopen(os.dup(saved[1]), "w", encoding="utf-8", errors="replace")
+    with open(journal, "a", encoding="utf-8") as log:
+        for fd in (1, 2):
+            os.dup2(log.fileno(), fd)
+        try:
+            yield console
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            for fd, original in saved.items():
+                os.dup2(original, fd)
+                os.close(original)
+            console.close()
 
 
 def say(line: str) -> None:
@@ -101,21 +125,21 @@ def run_campaign(annee: int | None = None) -> int:
     # Tools print to stdout (dbt's log lines): they go to a log file, progress stays readable.
     journal = p.data / "logs" / f"campagne_{annee}_{launch[1][:8]}.log"
     journal.parent.mkdir(parents=True, exist_ok=True)
-    to_console = functools.partial(print, file=sys.stdout, flush=True)
-    follower = RunFollower(instance, launch, to_console, lambda: bailleur_lines(p, annee))
     say(f"Journal détaillé (dbt…) : {journal}")
-    follower.start()
-    try:
-        with open(journal, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+    with output_to(journal) as console:
+        to_console = functools.partial(print, file=console, flush=True)
+        follower = RunFollower(instance, launch, to_console, lambda: bailleur_lines(p, annee))
+        follower.start()
+        try:
             result = dg.execute_job(
                 dg.reconstructable(campaign_job),
                 instance=instance,
                 tags={**campaign_tags(keys, annee), launch[0]: launch[1]},
-                run_config=QUIET_RUN_CONFIG,
+                run_config=RUN_CONFIG,
                 raise_on_error=False,
             )
-    finally:
-        follower.stop()
+        finally:
+            follower.stop()
 
     summary = collect(
         p,

@@ -210,7 +210,8 @@ def render_markdown(s: CampaignSummary) -> str:
     lines += [
         "## Contrôles",
         "",
-        f"- contrôles en échec : **{len(s.failed_checks)}** (dont bloquants : {len(erreurs)})",
+        f"- contrôles en échec : **{len(s.failed_checks)}** (gravité erreur : {len(erreurs)}, "
+        f"avertissement : {len(s.failed_checks) - len(erreurs)})",
     ]
     lines += [f"  - [{c.gravite}] {c.asset} : {c.check} {c.detail}".rstrip() for c in s.failed_checks]
     lines += [

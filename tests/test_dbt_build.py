@@ -45,6 +45,16 @@ def test_an_empty_raw_store_builds_and_every_unit_test_runs(workspace: Paths) ->
     assert {r["status"] for r in results} <= {"success", "pass"}
     with duckdb.connect(str(workspace.warehouse), read_only=True) as con:
         assert con.execute("select count(*) from mart_bilan_reservataire").fetchone() == (0,)
+        built = con.execute(
+            "select table_name, column_name from information_schema.columns"
+        ).fetchall()
+
+    # dbt docs is the analysts' data dictionary: every model and column is described.
+    manifest = json.loads((target / "manifest.json").read_text())
+    models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    undocumented = [(t, c) for t, c in built if t in models and c not in models[t]["columns"]]
+    assert undocumented == []
+    assert [name for name, n in models.items() if not n["description"]] == []
 
 
 def test_staging_keeps_the_latest_accepted_drop_of_each_sheet(workspace: Paths) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dagster_project.defs.transform.dbt_cli import build_args, cli_command, dbt_env
+import pytest
+
+from dagster_project.defs.transform.dbt_cli import build_args, cli_command, dbt_env, parse_vars
 from dagster_project.settings import DBT_PROJECT_DIR, Paths
 
 
@@ -38,3 +40,10 @@ def test_cli_command_points_at_the_project_local_profile() -> None:
 def test_dbt_env_is_the_data_root_of_the_paths(tmp_path: Path) -> None:
     p = Paths(data=tmp_path / "d", landing=tmp_path / "landing")
     assert dbt_env(p) == {"FLUX_DATA_DIR": str(tmp_path / "d")}
+
+
+def test_parse_vars_reads_a_json_object_and_refuses_anything_else() -> None:
+    assert parse_vars("") == {}
+    assert parse_vars('{"reprise_imputee_par_defaut": false}') == {"reprise_imputee_par_defaut": False}
+    with pytest.raises(ValueError, match="objet JSON"):
+        parse_vars("[1, 2]")

@@ -1,23 +1,34 @@
-"""The dbt assets materialized by Dagster on the acceptance campaign: marts, row counts, checks."""
+"""The dbt assets materialized by Dagster on the acceptance campaign: marts, row counts,
+checks, and a [choice] overridden through the run config."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
-from dagster_project.defs.transform.definitions import defs, flux_dbt_assets
+from dagster_project.defs.transform.definitions import DbtBuildConfig, defs, flux_dbt_assets
 from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions
 from dagster_project.settings import Paths
 
+# Its conventions leave `reprise_imputee` empty: the default rule decides.
+BAILLEUR = "297341513"
 
-def test_dagster_builds_the_marts_with_row_counts_and_checks(
+
+def test_dagster_builds_the_marts_with_row_counts_checks_and_run_config(
     acceptance_landing: Paths, dbt_manifest: Path
 ) -> None:
     p = acceptance_landing
     ingest_partitions(p, discover_partitions(p.landing), run_id="dagster-dbt")
+    config = DbtBuildConfig(vars_json=json.dumps({"reprise_imputee_par_defaut": False}))
 
-    result = dg.materialize([flux_dbt_assets()], resources=defs().resources)
+    result = dg.materialize(
+        [flux_dbt_assets()],
+        resources=defs().resources,
+        run_config=dg.RunConfig(ops={"flux_dbt": config}),
+    )
 
     assert result.success
     materialized = {
@@ -29,4 +40,11 @@ def test_dagster_builds_the_marts_with_row_counts_and_checks(
     checks = result.get_asset_check_evaluations()
     assert len(checks) > 50
     assert [c.check_name for c in checks if not c.passed] == []
-    assert p.warehouse.exists()
+    with duckdb.connect(str(p.warehouse), read_only=True) as con:
+        repris, realise, attribues = con.execute(
+            "select repris, realise, attribues from mart_bilan_reservataire "
+            "where bailleur_siren = ? and reservataire_code = 'ALS'",
+            [BAILLEUR],
+        ).fetchone()
+    # With the default (imputée) the acceptance figures give realise = 13 = 12 + 1 repris.
+    assert (repris, realise, attribues) == (1, 12, 12)

@@ -95,13 +95,15 @@ def code_location() -> dg.Definitions:
     return defs()
 
 
-def test_dg_check_defs_passes(tmp_path):
+def test_dagster_validates_the_code_location(tmp_path):
+    """What `dg check defs` does, without its component scan (three times faster)."""
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "FLUX_DATA_DIR": str(tmp_path / "data")}
-    bin_dir = Path(sys.executable).parent
-    result = subprocess.run([str(bin_dir / "dg"), "check", "defs"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    dagster = Path(sys.executable).parent / "dagster"
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate", "-m", "dagster_project.definitions"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "All definitions loaded successfully" in result.stdout + result.stderr
+    assert "All code locations passed validation" in result.stdout + result.stderr
 
 
 def test_asset_keys_match_the_snapshot_and_the_contract():

@@ -103,6 +103,11 @@ def _one(siren: str) -> dict[str, list[dict]]:
              "hors_flux_proposes": 1, "hors_flux_attribues": 1, "etat_prioritaires_attribues": 0,
              "attribues_hors_qpv": 2, "part_hors_qpv": 1.0},
         ],
+        "mart_territoire_ventilation": [
+            {**key, "territoire_type": "DEPARTEMENT", "territoire_code": dep, "dimension": dimension,
+             "valeur": valeur, "proposes": 2, "attribues": 2}
+            for dimension, valeur in {**CELLS, "commune": commune}.items()
+        ],
         "mart_recipients": [{**key, "kind": "RESERVATAIRE", "recipient_code": "ALS", "recipient_nom": "Action Logement",
                              "departement": dep, "email": "bilans@actionlogement.example"}],
     }
@@ -142,6 +147,14 @@ def test_a_missing_breakdown_shows_as_absent_with_its_gap() -> None:
     assert bad.select("bailleur_siren", "reservataire_code", "dimension", "ecart_proposes").rows() == [
         (B, "ALS", "commune", 2)
     ]
+
+
+def test_territories_reconcile_with_their_breakdowns() -> None:
+    marts = good_marts()
+    rec = frames.territory_reconciliation(
+        marts["mart_bilan_territoire"], marts["mart_territoire_ventilation"], expectation_parameters()["dimensions"]
+    )
+    assert rec.height == 2 * 5 and (rec["ecart_attribues"] == 0).all() and not rec["dimension_absente"].any()
 
 
 def test_attribution_margins_hold_totals_and_cells_to_the_report() -> None:

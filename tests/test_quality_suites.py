@@ -82,6 +82,8 @@ BAD = [
      "expect_column_values_to_be_between(ecart_proposes)", "ERREUR"),
     ("qualite_mart_bilan_ventilation", "coherence_attributions", _edit("mart_bilan_ventilation", (dim == "qpv") & (code == "ALS"), attribues=3),
      "expect_column_values_to_be_between(marge)", "ERREUR"),
+    ("qualite_mart_territoire_ventilation", "reconciliation_ventilations", _edit("mart_territoire_ventilation", dim == "qpv", attribues=1),
+     "expect_column_values_to_be_between(ecart_attribues)", "ERREUR"),
     ("qualite_mart_bilan_territoire", "mart_bilan_territoire", _edit("mart_bilan_territoire", pl.lit(True), attribues_hors_qpv=5),
      "expect_column_pair_values_a_to_be_greater_than_b(attribues, attribues_hors_qpv)", "ERREUR"),
 ]

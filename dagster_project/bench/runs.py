@@ -21,6 +21,7 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+import psutil
 
 from dagster_project.bench import redrop
 from dagster_project.bench.memory import TreeSampler, max_child_rss_bytes
@@ -32,7 +33,8 @@ from dagster_project.settings import Paths
 SENSOR = "landing_sensor"
 TRAMES_ASSET = "trames"
 # Everything the campaign writes under a data root, wiped before a measured full run.
-OUTPUTS = ("warehouse", "marts", "archive", ".dagster")
+OUTPUTS = ("warehouse", "marts", "archive", "logs", ".dagster")
+CAMPAIGN_TIMEOUT_S = 3600  # a hung run (a deadlock) must not hang the benchmark
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
@@ -98,7 +100,17 @@ def landing_size(landing: Path) -> dict:
 # ---------------------------------------------------------------------------- full campaign
 
 
-def run_full_campaign(root: Path, log_file: Path) -> dict:
+def stop_tree(proc: subprocess.Popen) -> None:
+    """Kill a subprocess we started and everything it started."""
+    root = psutil.Process(proc.pid)
+    for child in root.children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    proc.kill()
+    proc.wait()
+
+
+def run_full_campaign(root: Path, log_file: Path, timeout: float = CAMPAIGN_TIMEOUT_S) -> dict:
     """``python -m dagster_project.campaign run`` on ``root``, timed and memory-sampled."""
     env = os.environ | {"FLUX_DATA_DIR": str(root), "FLUX_LANDING_DIR": str(root / "raw")}
     env.pop("DAGSTER_HOME", None)  # the CLI's default: <root>/.dagster
@@ -109,7 +121,11 @@ def run_full_campaign(root: Path, log_file: Path) -> dict:
         proc = subprocess.Popen([sys.executable, "-m", "dagster_project.campaign", "run"],
                                 stdout=log, stderr=subprocess.STDOUT, env=env)
         with TreeSampler(proc.pid) as sampler:
-            code = proc.wait()
+            try:
+                code = proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                stop_tree(proc)
+                code = "délai dépassé / timeout"
     ended = time.time()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     instance = dg.DagsterInstance.from_config(str(root / ".dagster"))

@@ -124,6 +124,22 @@ CHECKS: tuple[CheckSpec, ...] = (
         "Consolidation territoriale : territoires connus, compteurs cohérents (§6.7, 6.8).",
     ),
     CheckSpec(
+        "qualite_mart_territoire_ventilation",
+        "mart_territoire_ventilation",
+        ("mart_territoire_ventilation", "mart_bilan_territoire"),
+        (
+            Validation(
+                "reconciliation_ventilations",
+                lambda m: frames.territory_reconciliation(
+                    m["mart_bilan_territoire"],
+                    m["mart_territoire_ventilation"],
+                    expectation_parameters()["dimensions"],
+                ),
+            ),
+        ),
+        "Consolidation territoriale : cinq ventilations présentes, sommes = totaux du territoire (§6.7, 6.8).",
+    ),
+    CheckSpec(
         "donnees_personnelles",
         "mart_recipients",
         ("mart_recipients",),

@@ -25,33 +25,39 @@ TOURS_PAR_ISSUE = (
 )
 
 
-def ventilation_reconciliation(
-    reservataire: pl.DataFrame, ventilation: pl.DataFrame, dimensions: Iterable[str]
-) -> pl.DataFrame:
-    """Per réservataire × dimension: total of the bilan vs sum of the breakdown cells (§6.7, §6.8).
+TERRITOIRE = [*BAILLEUR, "territoire_type", "territoire_code"]
 
-    Every réservataire (destination_type RESERVATAIRE) must be broken down along every
-    dimension; other rows (the bailleur's own share) are reconciled when they have cells.
-    A dimension without any cell while the total is non-zero is ``dimension_absente``.
+
+def breakdown_reconciliation(
+    totals: pl.DataFrame,
+    cells: pl.DataFrame,
+    keys: list[str],
+    dimensions: Iterable[str],
+    required: pl.Expr | None = None,
+) -> pl.DataFrame:
+    """Per ``keys`` × dimension: total vs sum of the breakdown cells (§6.7, §6.8).
+
+    Rows of ``totals`` matching ``required`` (default: all) must be broken down along every
+    dimension; the others are reconciled when they have cells. A dimension without any cell
+    while the total is non-zero is ``dimension_absente``; cells without a total row show as a
+    gap too.
     """
-    totals = reservataire.select(
-        *RESERVATAIRE,
-        "destination_type",
-        pl.col("proposes").alias("proposes_total"),
-        pl.col("attribues").alias("attribues_total"),
-    )
-    cells = ventilation.group_by(*RESERVATAIRE, "dimension").agg(
+    sums = cells.group_by(*keys, "dimension").agg(
         pl.col("proposes").sum().alias("proposes_ventiles"),
         pl.col("attribues").sum().alias("attribues_ventiles"),
     )
-    ventilated = cells.select(RESERVATAIRE).unique()
+    ventilated = sums.select(keys).unique().with_columns(pl.lit(True).alias("_ventile"))
     expected = (
-        totals.join(ventilated.with_columns(pl.lit(True).alias("_ventile")), on=RESERVATAIRE, how="left")
-        .filter((pl.col("destination_type") == "RESERVATAIRE") | pl.col("_ventile").fill_null(False))
-        .drop("_ventile", "destination_type")
+        totals.join(ventilated, on=keys, how="left")
+        .filter(pl.col("_ventile").fill_null(False) | (True if required is None else required))
+        .select(
+            *keys,
+            pl.col("proposes").alias("proposes_total"),
+            pl.col("attribues").alias("attribues_total"),
+        )
         .join(pl.DataFrame({"dimension": list(dimensions)}), how="cross")
     )
-    joined = expected.join(cells, on=[*RESERVATAIRE, "dimension"], how="full", coalesce=True)
+    joined = expected.join(sums, on=[*keys, "dimension"], how="full", coalesce=True)
     zero = pl.lit(0, dtype=pl.Int64)
     return joined.with_columns(
         (pl.col("proposes_total").fill_null(zero) - pl.col("proposes_ventiles").fill_null(zero)).alias(
@@ -64,7 +70,24 @@ def ventilation_reconciliation(
             pl.col("proposes_ventiles").is_null()
             & ((pl.col("proposes_total") > 0) | (pl.col("attribues_total") > 0))
         ).alias("dimension_absente"),
-    ).sort(*RESERVATAIRE, "dimension")
+    ).sort(*keys, "dimension")
+
+
+def ventilation_reconciliation(
+    reservataire: pl.DataFrame, ventilation: pl.DataFrame, dimensions: Iterable[str]
+) -> pl.DataFrame:
+    """Bilan per réservataire: every réservataire is broken down along every dimension (the
+    bailleur's own share when it has cells), each breakdown summing to its totals."""
+    return breakdown_reconciliation(
+        reservataire, ventilation, RESERVATAIRE, dimensions, pl.col("destination_type") == "RESERVATAIRE"
+    )
+
+
+def territory_reconciliation(
+    territoire: pl.DataFrame, ventilation: pl.DataFrame, dimensions: Iterable[str]
+) -> pl.DataFrame:
+    """Territorial consolidation: every territory broken down along every dimension."""
+    return breakdown_reconciliation(territoire, ventilation, TERRITOIRE, dimensions)
 
 
 def attribution_margins(reservataire: pl.DataFrame, ventilation: pl.DataFrame) -> pl.DataFrame:

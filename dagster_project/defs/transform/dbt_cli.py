@@ -41,6 +41,14 @@ def export_dbt_env(p: Paths) -> None:
     p.warehouse.parent.mkdir(parents=True, exist_ok=True)
 
 
+def parse_vars(text: str) -> dict[str, Any]:
+    """dbt vars given as a JSON object (run config), e.g. ``{"reprise_imputee_par_defaut": false}``."""
+    parsed = json.loads(text or "{}")
+    if not isinstance(parsed, dict):
+        raise ValueError(f"Les vars dbt doivent être un objet JSON, pas : {text!r}")
+    return parsed
+
+
 def build_args(
     *,
     select: Sequence[str] = (),

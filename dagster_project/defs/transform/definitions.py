@@ -10,11 +10,21 @@ from dagster_project.defs.transform.dbt_cli import (
     build_args,
     dbt_executable,
     export_dbt_env,
+    parse_vars,
 )
+from dagster_project.defs.transform.row_counts import count_table_rows
 from dagster_project.defs.transform.translator import FluxDbtTranslator
 from dagster_project.settings import DBT_PROJECT_DIR, paths
 
 DUCKDB_WRITER_POOL = "duckdb_writer"
+ROW_COUNT = "dagster/row_count"
+
+
+class DbtBuildConfig(dg.Config):
+    """Run config of the dbt build: overrides of the counting-rule choices for this run."""
+
+    vars_json: str = "{}"
+    """Vars dbt (objet JSON), ex. {"reprise_imputee_par_defaut": false} ; défauts : dbt_project.yml."""
 
 
 @cache
@@ -41,9 +51,21 @@ def flux_dbt_assets() -> dg.AssetsDefinition:
         pool=DUCKDB_WRITER_POOL,
         name="flux_dbt",
     )
-    def _flux_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def _flux_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
         export_dbt_env(paths())
-        yield from dbt.cli(build_args(), context=context).stream().fetch_row_counts()
+        args = build_args(dbt_vars=parse_vars(config.vars_json))
+        events = list(dbt.cli(args, context=context).stream())  # dbt has exited
+        tables = {
+            e.output_name: context.asset_key_for_output(e.output_name).path[-1]
+            for e in events
+            if isinstance(e, dg.Output)
+        }
+        counts = count_table_rows(paths().warehouse, tables.values())
+        for event in events:
+            table = tables.get(getattr(event, "output_name", None))
+            if isinstance(event, dg.Output) and table in counts:
+                event = event.with_metadata({**event.metadata, ROW_COUNT: counts[table]})
+            yield event
 
     return _flux_dbt
 

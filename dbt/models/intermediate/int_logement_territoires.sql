@@ -1,14 +1,11 @@
 -- Every territory each dwelling with tours belongs to, one row per (dwelling, level): the
 -- join key of convention perimeters (DEPARTEMENT / EPCI / EPT / COMMUNE, arrondissement
--- included) and of the territorial consolidations. Only dwellings with tours can count in a
--- bilan, a small share of a bailleur's RPLS extract. Unknown communes only get their
+-- included) and of the territorial consolidations. Unknown communes only get their
 -- NON_RENSEIGNE département.
 with logements as (
     select l.bailleur_siren, l.annee, l.logement_id, l.commune_insee, l.commune, l.departement,
         l.epci_siren, l.ept_siren
-    from {{ ref('dim_logement') }} as l
-    semi join (select distinct bailleur_siren, annee, logement_id from {{ ref('stg_tours') }}) as t
-        using (bailleur_siren, annee, logement_id)
+    from {{ ref('int_logements_avec_tours') }} as l
 )
 
 select bailleur_siren, annee, logement_id, 'DEPARTEMENT' as territoire_type, departement as territoire_code

@@ -128,6 +128,6 @@ select
     f._source_sha256,
     f._row_number
 from flagged as f
-left join {{ ref('dim_logement') }} as l using (bailleur_siren, annee, logement_id)
+left join {{ ref('int_logements_avec_tours') }} as l using (bailleur_siren, annee, logement_id)
 left join {{ ref('int_dimension_valeurs') }} as q
     on q.dimension = 'qpv' and q.valeur = coalesce(l.qpv, {{ nr }})

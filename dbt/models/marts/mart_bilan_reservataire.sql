@@ -1,5 +1,6 @@
 -- Bilan per bailleur × réservataire (all its perimeters together), plus one row BAILLEUR for
 -- the bailleur's own share (non réservé and repris): domain §3.
+{%- set issues = ['attribue', 'echec_carence', 'echec_refus_candidat', 'echec_refus_caleol', 'echec_autre', 'en_cours'] %}
 with conventions as (
     select * from {{ ref('int_bailleur_reservataires') }}
 ),
@@ -20,7 +21,6 @@ logements as (
         bailleur_siren,
         annee,
         destinataire as reservataire_code,
-        any_value(destination_type) as destination_type,
         count(*) filter (where propose) as proposes,
         count(*) filter (where attribue) as attribues,
         count(*) filter (where report_n_1) as report_n_1,
@@ -37,8 +37,8 @@ tours as (
         annee,
         destinataire as reservataire_code,
         count(*) as tours,
-        {%- for issue in ['ATTRIBUE', 'ECHEC_CARENCE', 'ECHEC_REFUS_CANDIDAT', 'ECHEC_REFUS_CALEOL', 'ECHEC_AUTRE', 'EN_COURS'] %}
-        count(*) filter (where issue = '{{ issue }}') as tours_{{ issue | lower }}{{ "," if not loop.last }}
+        {%- for issue in issues %}
+        count(*) filter (where issue = '{{ issue | upper }}') as tours_{{ issue }}{{ "," if not loop.last }}
         {%- endfor %}
     from {{ ref('fct_tours') }}
     where oriente_en_n and destination_type <> 'HORS_FLUX'
@@ -74,7 +74,7 @@ select
     coalesce(l.realise, 0) / nullif(dr.flux_net_perimetre, 0) as part_du_flux,
     dr.flux_net_perimetre,
     coalesce(t.tours, 0) as tours,
-    {%- for issue in ['attribue', 'echec_carence', 'echec_refus_candidat', 'echec_refus_caleol', 'echec_autre', 'en_cours'] %}
+    {%- for issue in issues %}
     coalesce(t.tours_{{ issue }}, 0) as tours_{{ issue }}{{ "," if not loop.last }}
     {%- endfor %}
 from destinations as d
