@@ -22,6 +22,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.defs.automation.definitions import (
+    CAMPAIGN_EXECUTION,
     DUCKDB_WRITER_POOL,
     campaign_job,
     run_failed_checks,
@@ -36,7 +37,12 @@ from dagster_project.defs.automation.partitions import (
 )
 from dagster_project.defs.automation.progress import RunFollower
 from dagster_project.settings import paths
-from dagster_project.summary import bailleur_lines, collect, render_markdown, write_summary
+from dagster_project.summary import (
+    bailleur_lines,
+    collect,
+    render_markdown,
+    write_summary,
+)
 
 LAUNCH_TAG = "flux/lancement"
 # Written into <data>/.dagster/dagster.yaml: DuckDB has one writer, so every pool (there is
@@ -50,11 +56,9 @@ concurrency:
 telemetry:
   enabled: false
 """
-# One process per step, as in runs launched from the UI or the sensor: steps never share a
-# process-wide DuckDB instance. Progress lines replace Dagster's console log; every event
-# stays in the instance (make dev).
+# Progress lines replace Dagster's console log; every event stays in the instance (make dev).
 RUN_CONFIG = {
-    "execution": {"config": {"multiprocess": {"max_concurrent": 1}}},
+    **CAMPAIGN_EXECUTION,
     "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
 }
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -52,7 +52,7 @@ def is_published_mart(table: str) -> bool:
 
 def publication_version(run_id: str, now: datetime | None = None) -> str:
     """A sortable, unique snapshot name: UTC timestamp then the start of the run id."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%S%f}_{run_id[:8]}"
 
 

@@ -36,7 +36,6 @@ class FailedCheck:
     asset: str
     check: str
     gravite: str  # ERREUR / AVERTISSEMENT
-    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -184,8 +183,10 @@ def render_markdown(s: CampaignSummary) -> str:
     ]
     if s.failed_steps:
         lines += [
-            f"**L'exécution a échoué** (étapes : {', '.join(s.failed_steps)}) : les sorties "
-            "ci-dessous peuvent dater d'une exécution précédente.",
+            (
+                f"**L'exécution a échoué** (étapes : {', '.join(s.failed_steps)}) : les sorties "
+                "ci-dessous peuvent dater d'une exécution précédente."
+            ),
             "",
         ]
     lines += [
@@ -210,16 +211,20 @@ def render_markdown(s: CampaignSummary) -> str:
     lines += [
         "## Contrôles",
         "",
-        f"- contrôles en échec : **{len(s.failed_checks)}** (gravité erreur : {len(erreurs)}, "
-        f"avertissement : {len(s.failed_checks) - len(erreurs)})",
+        (
+            f"- contrôles en échec : **{len(s.failed_checks)}** (gravité erreur : {len(erreurs)}, "
+            f"avertissement : {len(s.failed_checks) - len(erreurs)})"
+        ),
     ]
-    lines += [f"  - [{c.gravite}] {c.asset} : {c.check} {c.detail}".rstrip() for c in s.failed_checks]
+    lines += [f"  - [{c.gravite}] {c.asset} : {c.check}" for c in s.failed_checks]
     lines += [
         "",
         "## Trames",
         "",
-        f"- trames écrites ou réécrites par cette exécution : **{s.trames_ecrites}**"
-        f" (au total : {s.trames_total})",
+        (
+            f"- trames écrites ou réécrites par cette exécution : **{s.trames_ecrites}**"
+            f" (au total : {s.trames_total})"
+        ),
         "",
         "## Où regarder",
         "",

@@ -9,7 +9,10 @@ import dagster as dg
 import duckdb
 
 from dagster_project.campaign import INSTANCE_YAML
-from dagster_project.defs.automation.definitions import DUCKDB_WRITER_POOL, published_marts
+from dagster_project.defs.automation.definitions import (
+    DUCKDB_WRITER_POOL,
+    published_marts,
+)
 from tests.test_ops_publish import count, write_warehouse
 
 

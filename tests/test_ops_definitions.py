@@ -42,6 +42,7 @@ ASSET_KEYS = (
     "int_flux_logements",
     "int_logement_territoires",
     "int_logement_territoires_consolides",
+    "int_logements_avec_tours",
     "int_territoire_logements",
     "landing/fichiers",
     "mart_bilan_reservataire",
@@ -101,7 +102,7 @@ def test_dagster_validates_the_code_location(tmp_path):
     dagster = Path(sys.executable).parent / "dagster"
     result = subprocess.run(
         [str(dagster), "definitions", "validate", "-m", "dagster_project.definitions"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All code locations passed validation" in result.stdout + result.stderr
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import duckdb
@@ -47,10 +48,10 @@ def test_only_marts_and_fct_tours_are_published():
 
 
 def test_versions_sort_in_time_order():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    early = publication_version("zzzz", datetime(2025, 3, 5, 6, 0, tzinfo=timezone.utc))
-    late = publication_version("aaaa", datetime(2025, 3, 5, 6, 1, tzinfo=timezone.utc))
+    early = publication_version("zzzz", datetime(2025, 3, 5, 6, 0, tzinfo=UTC))
+    late = publication_version("aaaa", datetime(2025, 3, 5, 6, 1, tzinfo=UTC))
     assert early < late and early.endswith("_zzzz")
 
 

@@ -86,8 +86,8 @@ def test_summary_is_written_in_french_with_counts_and_paths(workspace):
     assert isinstance(summary, CampaignSummary) and summary.annee == 2024
     text = render_markdown(summary)
     for expected in ("# Campagne 2024 : résumé", "bailleurs reçus : **2**",
-                     "bailleurs acceptés : **1**", "bailleurs rejetés (au moins un fichier à "
-                     "redéposer) : **1**", "contrôles en échec : **1** (gravité erreur : 1, avertissement : 0)",
+                     "bailleurs acceptés : **1**",
+                     "bailleurs rejetés (au moins un fichier à redéposer) : **1**", "contrôles en échec : **1** (gravité erreur : 1, avertissement : 0)",
                      "[ERREUR] mart_flux : flux_net_positif", "**1** (au total : 1)",
                      str(workspace.trames), "`abc123`"):
         assert expected in text

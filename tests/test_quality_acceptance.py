@@ -31,6 +31,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_check_passes_on_the_acceptance_campaign(warehouse: Path, spec) -> None:
     outcomes = run_check(spec, lambda: read_warehouse(warehouse, spec.reads), "recette")
     failed = outcomes.filter(~pl.col("succes"))
-    assert failed.is_empty(), failed.select("suite", "expectation", "bailleur_siren", "exemples").rows()
+    assert failed.is_empty(), failed.select(
+        "suite", "expectation", "bailleur_siren", "exemples"
+    ).rows()
     if spec.name != "donnees_personnelles":
         assert set(outcomes["bailleur_siren"]) == BAILLEURS

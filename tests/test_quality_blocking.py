@@ -20,6 +20,8 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from dagster_project.quality.checks import CHECKS_BY_NAME
+
 ROOT = Path(__file__).resolve().parent.parent
 ACCEPTANCE = ROOT / "tests" / "fixtures" / "acceptance-2024"
 BAD, GOOD = "297341513", ("244244034", "292178738")
@@ -40,7 +42,11 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess
     env.pop("FLUX_LANDING_DIR", None)
     result = subprocess.run(
         [sys.executable, "-m", "dagster_project.campaign", "run", "--landing", str(landing)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
     return data, result
@@ -51,12 +57,18 @@ def test_the_bad_bailleur_is_blocked_with_a_french_reason(campaign) -> None:
     status = pl.read_parquet(data / "marts" / "quality_bailleur_status.parquet")
     assert status.filter(pl.col("bloque"))["bailleur_siren"].to_list() == [BAD]
     resume = status.filter(pl.col("bailleur_siren") == BAD)["resume"][0]
-    assert "[§6.2]" in resume and "logement_id=L2-00022" in resume and f"{BAD}_2024_tours.csv" in resume
+    assert (
+        "[§6.2]" in resume
+        and "logement_id=L2-00022" in resume
+        and f"{BAD}_2024_tours.csv" in resume
+    )
 
 
 def test_the_other_bailleurs_still_get_their_trames(campaign) -> None:
     data, _ = campaign
-    manifest = json.loads((data / "marts" / "trames" / "2024" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads(
+        (data / "marts" / "trames" / "2024" / "manifest.json").read_text(encoding="utf-8")
+    )
     bailleurs = {e["bailleur_siren"] for e in manifest["files"]}
     assert BAD not in bailleurs and set(GOOD) <= bailleurs
 
@@ -65,10 +77,12 @@ def test_the_reason_shows_in_the_ui_and_the_campaign_summary(campaign) -> None:
     data, result = campaign
     with dg.DagsterInstance.from_config(str(data / ".dagster")) as instance:
         run_id = instance.get_runs(limit=1)[0].run_id
-        records = instance.get_records_for_run(run_id=run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+        records = instance.get_records_for_run(
+            run_id=run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ).records
     evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
-    ours = {e.check_name: e for e in evaluations if e.check_name.startswith("qualite_") or e.check_name == "donnees_personnelles"}
-    assert len(ours) == 7
+    ours = {e.check_name: e for e in evaluations if e.check_name in CHECKS_BY_NAME}
+    assert set(ours) == set(CHECKS_BY_NAME)
     tours = ours.pop("qualite_fct_tours")
     assert not tours.passed and tours.severity == dg.AssetCheckSeverity.WARN
     assert tours.metadata["bailleurs_bloques"].value == f"{BAD}/2024"

@@ -18,7 +18,7 @@ from dagster_project.quality import frames
 from dagster_project.quality.gx_runner import validate
 from dagster_project.quality.outcomes import OUTCOME_SCHEMA, failure_row, outcome_rows
 from dagster_project.quality.parameters import expectation_parameters
-from dagster_project.quality.suites import load_suite
+from dagster_project.quality.suites import SuiteError, load_suite
 from dagster_project.reference import load_seed
 
 Marts = dict[str, pl.DataFrame]
@@ -63,7 +63,8 @@ CHECKS: tuple[CheckSpec, ...] = (
             Validation("fct_tours", _mart("fct_tours")),
             Validation("chronologie_tours", lambda m: frames.tour_chronology(m["fct_tours"])),
         ),
-        "Tours : logement et convention connus, hors flux ⇔ catégorie, rangs et dates dans l'ordre (§6.1, 6.2, 6.4–6.7).",
+        "Tours : logement et convention connus, hors flux ⇔ catégorie, rangs et dates "
+        "dans l'ordre (§6.1, 6.2, 6.4–6.7).",
     ),
     CheckSpec(
         "qualite_mart_flux",
@@ -76,7 +77,8 @@ CHECKS: tuple[CheckSpec, ...] = (
                 lambda m: frames.destinations_reconciliation(m["mart_flux"], m["fct_tours"]),
             ),
         ),
-        "Flux par département : Σ destinations = flux brut, soustraits et flux net cohérents (§6.10).",
+        "Flux par département : Σ destinations = flux brut, soustraits et flux net "
+        "cohérents (§6.10).",
     ),
     CheckSpec(
         "qualite_mart_flux_perimetre",
@@ -86,7 +88,8 @@ CHECKS: tuple[CheckSpec, ...] = (
             Validation("mart_flux_perimetre", _mart("mart_flux_perimetre")),
             Validation("plafonds_taux", _rate_caps),
         ),
-        "Conventions : périmètres connus, taux ≤ 100 %, plafonds de l'État (30 %, 5 %) (§6.2, 6.3).",
+        "Conventions : périmètres connus, taux ≤ 100 %, plafonds de l'État (30 %, 5 %) "
+        "(§6.2, 6.3).",
     ),
     CheckSpec(
         "qualite_mart_bilan_reservataire",
@@ -111,10 +114,13 @@ CHECKS: tuple[CheckSpec, ...] = (
             ),
             Validation(
                 "coherence_attributions",
-                lambda m: frames.attribution_margins(m["mart_bilan_reservataire"], m["mart_bilan_ventilation"]),
+                lambda m: frames.attribution_margins(
+                    m["mart_bilan_reservataire"], m["mart_bilan_ventilation"]
+                ),
             ),
         ),
-        "Ventilations : cinq ventilations présentes, valeurs dans leurs listes, sommes = totaux, attribués ≤ proposés + report (§6.7–6.9).",
+        "Ventilations : cinq ventilations présentes, valeurs dans leurs listes, sommes = "
+        "totaux, attribués ≤ proposés + report (§6.7–6.9).",
     ),
     CheckSpec(
         "qualite_mart_bilan_territoire",
@@ -137,7 +143,8 @@ CHECKS: tuple[CheckSpec, ...] = (
                 ),
             ),
         ),
-        "Consolidation territoriale : cinq ventilations présentes, sommes = totaux du territoire (§6.7, 6.8).",
+        "Consolidation territoriale : cinq ventilations présentes, sommes = totaux du "
+        "territoire (§6.7, 6.8).",
     ),
     CheckSpec(
         "donnees_personnelles",
@@ -177,23 +184,26 @@ def build_frames(spec: CheckSpec, marts: Marts) -> list[tuple[str, pl.DataFrame]
     return [(v.suite, v.build(marts)) for v in spec.validations]
 
 
-def validate_frames(spec: CheckSpec, built: list[tuple[str, pl.DataFrame]], run_id: str) -> pl.DataFrame:
+def validate_frames(
+    spec: CheckSpec, built: list[tuple[str, pl.DataFrame]], run_id: str
+) -> pl.DataFrame:
     """Outcome rows (contracts §4) of every suite of the check."""
     parameters = expectation_parameters()
     parts = []
     for suite_name, frame in built:
         suite = load_suite(suite_name)
-        parts.append(outcome_rows(spec.name, suite, frame, validate(suite, frame, parameters), run_id))
+        parts.append(
+            outcome_rows(spec.name, suite, frame, validate(suite, frame, parameters), run_id)
+        )
     return pl.concat(parts) if parts else pl.DataFrame(schema=OUTCOME_SCHEMA)
 
 
 def run_check(spec: CheckSpec, read: Callable[[], Marts], run_id: str) -> pl.DataFrame:
     """Read (``read`` returns the marts), build the frames, validate them.
 
-    A check whose marts or columns are missing yields one global ERREUR row instead of
-    raising: the reason then shows in the UI and in the scorecard."""
+    A check whose marts, columns or suite file are missing or broken yields one global ERREUR
+    row instead of raising: the reason then shows in the UI and in the scorecard."""
     try:
-        built = build_frames(spec, read())
-    except (duckdb.Error, pl.exceptions.PolarsError, KeyError) as error:
+        return validate_frames(spec, build_frames(spec, read()), run_id)
+    except (duckdb.Error, pl.exceptions.PolarsError, KeyError, SuiteError) as error:
         return failure_row(spec.name, str(error).splitlines()[0], run_id)
-    return validate_frames(spec, built, run_id)

@@ -60,12 +60,12 @@ def breakdown_reconciliation(
     joined = expected.join(sums, on=[*keys, "dimension"], how="full", coalesce=True)
     zero = pl.lit(0, dtype=pl.Int64)
     return joined.with_columns(
-        (pl.col("proposes_total").fill_null(zero) - pl.col("proposes_ventiles").fill_null(zero)).alias(
-            "ecart_proposes"
-        ),
-        (pl.col("attribues_total").fill_null(zero) - pl.col("attribues_ventiles").fill_null(zero)).alias(
-            "ecart_attribues"
-        ),
+        (
+            pl.col("proposes_total").fill_null(zero) - pl.col("proposes_ventiles").fill_null(zero)
+        ).alias("ecart_proposes"),
+        (
+            pl.col("attribues_total").fill_null(zero) - pl.col("attribues_ventiles").fill_null(zero)
+        ).alias("ecart_attribues"),
         (
             pl.col("proposes_ventiles").is_null()
             & ((pl.col("proposes_total") > 0) | (pl.col("attribues_total") > 0))
@@ -79,7 +79,11 @@ def ventilation_reconciliation(
     """Bilan per réservataire: every réservataire is broken down along every dimension (the
     bailleur's own share when it has cells), each breakdown summing to its totals."""
     return breakdown_reconciliation(
-        reservataire, ventilation, RESERVATAIRE, dimensions, pl.col("destination_type") == "RESERVATAIRE"
+        reservataire,
+        ventilation,
+        RESERVATAIRE,
+        dimensions,
+        pl.col("destination_type") == "RESERVATAIRE",
     )
 
 
@@ -107,7 +111,9 @@ def attribution_margins(reservataire: pl.DataFrame, ventilation: pl.DataFrame) -
         "report_n_1",
         (pl.col("tours") - pl.sum_horizontal(TOURS_PAR_ISSUE)).alias("ecart_tours"),
     )
-    cells = ventilation.join(reservataire.select(*RESERVATAIRE, "report_n_1"), on=RESERVATAIRE, how="left").select(
+    cells = ventilation.join(
+        reservataire.select(*RESERVATAIRE, "report_n_1"), on=RESERVATAIRE, how="left"
+    ).select(
         *RESERVATAIRE,
         "dimension",
         "valeur",
@@ -117,7 +123,9 @@ def attribution_margins(reservataire: pl.DataFrame, ventilation: pl.DataFrame) -
         pl.lit(None, dtype=totals.schema["ecart_tours"]).alias("ecart_tours"),
     )
     both = pl.concat([totals, cells.cast(totals.schema)], how="vertical")
-    return both.with_columns((pl.col("proposes") + pl.col("report_n_1") - pl.col("attribues")).alias("marge"))
+    return both.with_columns(
+        (pl.col("proposes") + pl.col("report_n_1") - pl.col("attribues")).alias("marge")
+    )
 
 
 def rate_caps(
@@ -140,7 +148,11 @@ def rate_caps(
     )
     coverage = pl.concat(
         [
-            places.select(pl.lit(kind).alias("perimetre_type"), pl.col(column).alias("perimetre_code"), "commune_insee")
+            places.select(
+                pl.lit(kind).alias("perimetre_type"),
+                pl.col(column).alias("perimetre_code"),
+                "commune_insee",
+            )
             for kind, column in (
                 ("DEPARTEMENT", "departement"),
                 ("EPCI", "epci_siren"),
@@ -160,7 +172,9 @@ def rate_caps(
             .otherwise(pl.col("perimetre_code"))
             .alias("perimetre_code")
         )
-        .join(categories.select(*RESERVATAIRE, "reservataire_categorie"), on=RESERVATAIRE, how="left")
+        .join(
+            categories.select(*RESERVATAIRE, "reservataire_categorie"), on=RESERVATAIRE, how="left"
+        )
     )
     etat, etat_agents = list(etat), list(etat_agents)
     per_commune = (
@@ -169,7 +183,10 @@ def rate_caps(
         .group_by(*BAILLEUR, "departement", "commune_insee")
         .agg(
             pl.col("taux_flux").sum().alias("taux_total"),
-            pl.col("taux_flux").filter(pl.col("reservataire_categorie").is_in(etat)).sum().alias("taux_etat"),
+            pl.col("taux_flux")
+            .filter(pl.col("reservataire_categorie").is_in(etat))
+            .sum()
+            .alias("taux_etat"),
             pl.col("taux_flux")
             .filter(pl.col("reservataire_categorie").is_in(etat_agents))
             .sum()
@@ -198,16 +215,31 @@ def destinations_reconciliation(flux: pl.DataFrame, tours: pl.DataFrame) -> pl.D
     """
     first = tours.filter(pl.col("est_premier_tour_en_n") & pl.col("dans_assiette"))
     counted = first.group_by(*BAILLEUR, "departement").agg(
-        (pl.col("destination_type") == "RESERVATAIRE").sum().cast(pl.Int64).alias("vers_reservataires"),
+        (pl.col("destination_type") == "RESERVATAIRE")
+        .sum()
+        .cast(pl.Int64)
+        .alias("vers_reservataires"),
         (pl.col("destination_type") == "BAILLEUR").sum().cast(pl.Int64).alias("vers_bailleur"),
         (pl.col("destination_type") == "HORS_FLUX").sum().cast(pl.Int64).alias("hors_flux"),
     )
     joined = flux.select(*BAILLEUR, "departement", "flux_brut", "soustraits", "flux_net").join(
         counted, on=[*BAILLEUR, "departement"], how="full", coalesce=True
     )
-    n = {c: pl.col(c).fill_null(0) for c in ("flux_brut", "soustraits", "flux_net", "vers_reservataires", "vers_bailleur", "hors_flux")}
+    n = {
+        c: pl.col(c).fill_null(0)
+        for c in (
+            "flux_brut",
+            "soustraits",
+            "flux_net",
+            "vers_reservataires",
+            "vers_bailleur",
+            "hors_flux",
+        )
+    }
     return joined.with_columns(
-        (n["flux_brut"] - n["vers_reservataires"] - n["vers_bailleur"] - n["hors_flux"]).alias("ecart_destinations"),
+        (n["flux_brut"] - n["vers_reservataires"] - n["vers_bailleur"] - n["hors_flux"]).alias(
+            "ecart_destinations"
+        ),
         (n["soustraits"] - n["hors_flux"]).alias("ecart_soustraits"),
         (n["flux_net"] - (n["flux_brut"] - n["soustraits"])).alias("ecart_flux_net"),
     ).sort(*BAILLEUR, "departement")
@@ -218,7 +250,11 @@ def tour_chronology(tours: pl.DataFrame) -> pl.DataFrame:
     and each tour oriented no earlier than the previous tour's outcome (§6.6)."""
     ordered = tours.sort(*BAILLEUR, "logement_id", "numero_tour").with_columns(
         pl.col("date_issue").shift(1).over(*BAILLEUR, "logement_id").alias("_issue_precedente"),
-        (pl.col("issue") == "ATTRIBUE").cum_sum().shift(1).over(*BAILLEUR, "logement_id").alias("_attribues_avant"),
+        (pl.col("issue") == "ATTRIBUE")
+        .cum_sum()
+        .shift(1)
+        .over(*BAILLEUR, "logement_id")
+        .alias("_attribues_avant"),
     )
     return (
         ordered.group_by(*BAILLEUR, "logement_id")
@@ -230,10 +266,14 @@ def tour_chronology(tours: pl.DataFrame) -> pl.DataFrame:
                 & (pl.col("numero_tour").n_unique() == pl.len())
             ).alias("rangs_continus"),
             (pl.col("issue") == "ATTRIBUE").sum().cast(pl.Int64).alias("nb_attribues"),
-            (pl.col("_attribues_avant").fill_null(0) > 0).sum().cast(pl.Int64).alias("tours_apres_attribution"),
-            (pl.col("date_orientation") < pl.col("_issue_precedente")).sum().cast(pl.Int64).alias(
-                "orientations_avant_issue_precedente"
-            ),
+            (pl.col("_attribues_avant").fill_null(0) > 0)
+            .sum()
+            .cast(pl.Int64)
+            .alias("tours_apres_attribution"),
+            (pl.col("date_orientation") < pl.col("_issue_precedente"))
+            .sum()
+            .cast(pl.Int64)
+            .alias("orientations_avant_issue_precedente"),
             pl.col("_source_file").first(),
         )
         .sort(*BAILLEUR, "logement_id")

@@ -2,9 +2,9 @@
 
 GX takes seconds to import, so it is imported lazily (loading the Dagster code location must
 not pay for it) and its ephemeral context is built once per process. Only the columns the
-suite reads are converted to pandas (GX has no Polars engine; it also hashes the whole batch). Row-level expectations report
-the positions of the offending rows (``result_format`` COMPLETE), which is what lets a failure
-be pinned on the bailleurs whose rows fail.
+suite reads are converted to pandas (GX has no Polars engine, and it hashes the whole batch).
+Row-level expectations report the positions of the offending rows (``result_format``
+COMPLETE), which is what lets a failure be pinned on the bailleurs whose rows fail.
 """
 
 from __future__ import annotations
@@ -64,7 +64,9 @@ def _result(expectation: Expectation, gx_result: Any) -> ExpectationResult:
     if "raised_exception" not in info:  # keyed by metric when something raised
         info = next(iter(info.values()), {})
     if info.get("raised_exception"):
-        return ExpectationResult(expectation, False, None, info.get("exception_message") or "erreur GX")
+        return ExpectationResult(
+            expectation, False, None, info.get("exception_message") or "erreur GX"
+        )
     rows = gx_result.result.get("unexpected_index_list")
     failing = tuple(int(i) for i in rows) if rows is not None else None
     if gx_result.success:
@@ -72,7 +74,9 @@ def _result(expectation: Expectation, gx_result: Any) -> ExpectationResult:
     return ExpectationResult(expectation, bool(gx_result.success), failing)
 
 
-def validate(suite: Suite, frame: pl.DataFrame, parameters: dict[str, Any]) -> list[ExpectationResult]:
+def validate(
+    suite: Suite, frame: pl.DataFrame, parameters: dict[str, Any]
+) -> list[ExpectationResult]:
     """Run ``suite`` on ``frame``; one result per expectation, in the suite's order."""
     import pandas as pd
 

@@ -39,7 +39,9 @@ def expectation_parameters() -> dict[str, list[str]]:
         "epci": _values("ref_epci", "epci_siren"),
         "ept": _values("ref_ept", "ept_siren"),
         "categories_reservataire": _values("ref_categories_reservataire", "categorie"),
-        "categories_etat": _values("ref_categories_reservataire", "categorie", where=("est_etat", "true")),
+        "categories_etat": _values(
+            "ref_categories_reservataire", "categorie", where=("est_etat", "true")
+        ),
         "categories_operation": _values("ref_categories_operation", "categorie_operation"),
         "issues": _values("ref_issues", "issue"),
         "non_renseigne": [NON_RENSEIGNE],

@@ -27,7 +27,12 @@ RULE_SHEETS: dict[str, tuple[str, ...]] = {
     "§6.9": ("tours",),
     "§6.10": ("logements", "tours"),
 }
-SOURCES_SCHEMA = {"bailleur_siren": pl.String, "annee": pl.Int64, "feuille": pl.String, "_source_file": pl.String}
+SOURCES_SCHEMA = {
+    "bailleur_siren": pl.String,
+    "annee": pl.Int64,
+    "feuille": pl.String,
+    "_source_file": pl.String,
+}
 
 
 def _rule_files(sources: pl.DataFrame) -> pl.DataFrame:
@@ -95,13 +100,19 @@ def _resume(failures: list[dict], global_failures: list[dict], nb_controles: int
 
 
 def bailleur_status(card: pl.DataFrame, bailleurs: pl.DataFrame) -> pl.DataFrame:
-    """One row per (bailleur_siren, annee) of ``bailleurs`` ∪ the scorecard: ``bloque`` and ``resume``."""
+    """One row per (bailleur_siren, annee) of ``bailleurs`` ∪ the scorecard, with ``bloque``
+    and ``resume``."""
     global_failures = card.filter(
         pl.col("bailleur_siren").is_null() & ~pl.col("succes") & (pl.col("gravite") == "ERREUR")
     ).to_dicts()
     own = card.filter(pl.col("bailleur_siren").is_not_null())
     keys = (
-        pl.concat([own.select(BAILLEUR), bailleurs.select(BAILLEUR).cast({"bailleur_siren": pl.String, "annee": pl.Int64})])
+        pl.concat(
+            [
+                own.select(BAILLEUR),
+                bailleurs.select(BAILLEUR).cast({"bailleur_siren": pl.String, "annee": pl.Int64}),
+            ]
+        )
         .unique()
         .sort(BAILLEUR)
     )
@@ -121,6 +132,13 @@ def bailleur_status(card: pl.DataFrame, bailleurs: pl.DataFrame) -> pl.DataFrame
                 "resume": _resume(failures, global_failures, mine.height),
             }
         )
-    schema = {"bailleur_siren": pl.String, "annee": pl.Int64, "bloque": pl.Boolean, "nb_controles": pl.Int64,
-              "nb_erreurs": pl.Int64, "nb_avertissements": pl.Int64, "resume": pl.String}
+    schema = {
+        "bailleur_siren": pl.String,
+        "annee": pl.Int64,
+        "bloque": pl.Boolean,
+        "nb_controles": pl.Int64,
+        "nb_erreurs": pl.Int64,
+        "nb_avertissements": pl.Int64,
+        "resume": pl.String,
+    }
     return pl.DataFrame(rows, schema=schema)

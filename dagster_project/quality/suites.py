@@ -104,16 +104,22 @@ def _expectation(suite: str, index: int, raw: dict[str, Any]) -> Expectation:
             f"Suite « {suite} », attente n° {index + 1} : gravité « {meta['gravite']} » "
             f"inconnue (attendu : {' ou '.join(GRAVITES)})."
         )
-    return Expectation(raw["type"], dict(raw.get("kwargs") or {}), meta["regle"], meta["gravite"], meta["note"])
+    return Expectation(
+        raw["type"], dict(raw.get("kwargs") or {}), meta["regle"], meta["gravite"], meta["note"]
+    )
 
 
 def parse_suite(raw: dict[str, Any]) -> Suite:
     name = raw.get("name") or "?"
     meta = raw.get("meta") or {}
-    expectations = tuple(_expectation(name, i, e) for i, e in enumerate(raw.get("expectations") or []))
+    expectations = tuple(
+        _expectation(name, i, e) for i, e in enumerate(raw.get("expectations") or [])
+    )
     if not expectations:
         raise SuiteError(f"Suite « {name} » : aucune attente.")
-    return Suite(name, meta.get("description", ""), tuple(meta.get("cles") or ()), expectations, raw)
+    return Suite(
+        name, meta.get("description", ""), tuple(meta.get("cles") or ()), expectations, raw
+    )
 
 
 @cache
@@ -126,5 +132,7 @@ def load_suite(name: str, directory: Path = EXPECTATIONS_DIR) -> Suite:
         raise SuiteError(f"Suite « {name} » illisible ({path.name}) : {error}") from error
     suite = parse_suite(raw)
     if suite.name != name:
-        raise SuiteError(f"Le fichier {path.name} déclare la suite « {suite.name} » au lieu de « {name} ».")
+        raise SuiteError(
+            f"Le fichier {path.name} déclare la suite « {suite.name} » au lieu de « {name} »."
+        )
     return suite

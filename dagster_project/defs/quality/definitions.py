@@ -8,13 +8,18 @@ data column, a check that could not run) is severity ERROR: being blocking, it s
 asset downstream of the mart.
 """
 
-
 import dagster as dg
 import duckdb
 import polars as pl
 
 from dagster_project.defs.quality.metadata import check_metadata, scorecard_metadata
-from dagster_project.quality.checks import CHECKS, VALIDATED_MARTS, CheckSpec, read_warehouse, run_check
+from dagster_project.quality.checks import (
+    CHECKS,
+    VALIDATED_MARTS,
+    CheckSpec,
+    read_warehouse,
+    run_check,
+)
 from dagster_project.quality.outcomes import failure_row, summarize
 from dagster_project.quality.scorecard import SOURCES_SCHEMA, bailleur_status, scorecard
 from dagster_project.quality.store import outcome_path, read_outcomes, write_parquet_atomic
@@ -37,12 +42,18 @@ def _asset_check(spec: CheckSpec) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         p = paths()
-        outcomes = run_check(spec, lambda: read_warehouse(p.warehouse, spec.reads), context.op_execution_context.run_id)
+        outcomes = run_check(
+            spec,
+            lambda: read_warehouse(p.warehouse, spec.reads),
+            context.op_execution_context.run_id,
+        )
         write_parquet_atomic(outcomes, outcome_path(p.quality, spec.name))
         summary = summarize(outcomes)
         return dg.AssetCheckResult(
             passed=summary.passed,
-            severity=dg.AssetCheckSeverity.ERROR if summary.global_error else dg.AssetCheckSeverity.WARN,
+            severity=dg.AssetCheckSeverity.ERROR
+            if summary.global_error
+            else dg.AssetCheckSeverity.WARN,
             metadata=check_metadata(outcomes, summary),
         )
 
@@ -62,7 +73,8 @@ def _read_sources() -> pl.DataFrame:
     deps=[dg.AssetKey([m]) for m in (*VALIDATED_MARTS, SOURCES_MART)],
     pool=DUCKDB_WRITER_POOL,
     group_name="quality",
-    description="Bilan qualité par bailleur : contrôles passés, échecs, lignes et fichiers en cause ; "
+    description="Bilan qualité par bailleur : contrôles passés, échecs, lignes et fichiers "
+    "en cause ; "
     "statut bloquant lu par les trames.",
 )
 def quality_scorecard(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -70,7 +82,10 @@ def quality_scorecard(context: dg.AssetExecutionContext) -> dg.MaterializeResult
     run_id = context.run.run_id
     outcomes, missing = read_outcomes(p.quality, [spec.name for spec in CHECKS])
     # A check that never ran verified nothing: it blocks every bailleur until it runs.
-    never_run = [failure_row(check, "aucun résultat, le contrôle n'a jamais été exécuté", run_id) for check in missing]
+    never_run = [
+        failure_row(check, "aucun résultat, le contrôle n'a jamais été exécuté", run_id)
+        for check in missing
+    ]
     outcomes = pl.concat([outcomes, *never_run])
     sources = _read_sources()
     card = scorecard(outcomes, sources)
@@ -81,4 +96,6 @@ def quality_scorecard(context: dg.AssetExecutionContext) -> dg.MaterializeResult
 
 
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[quality_scorecard], asset_checks=[_asset_check(spec) for spec in CHECKS])
+    return dg.Definitions(
+        assets=[quality_scorecard], asset_checks=[_asset_check(spec) for spec in CHECKS]
+    )

@@ -21,13 +21,20 @@ MAX_TABLE_ROWS = 200
 
 
 def _failure_table(failures: pl.DataFrame) -> dg.TableMetadataValue:
-    records = [dg.TableRecord(row) for row in failures.select(list(_FAILURE_COLUMNS)).head(MAX_TABLE_ROWS).to_dicts()]
-    schema = dg.TableSchema(columns=[dg.TableColumn(name, kind) for name, kind in _FAILURE_COLUMNS.items()])
+    records = [
+        dg.TableRecord(row)
+        for row in failures.select(list(_FAILURE_COLUMNS)).head(MAX_TABLE_ROWS).to_dicts()
+    ]
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(name, kind) for name, kind in _FAILURE_COLUMNS.items()]
+    )
     return dg.MetadataValue.table(records=records, schema=schema)
 
 
 def check_metadata(outcomes: pl.DataFrame, summary: CheckSummary) -> dict[str, dg.MetadataValue]:
-    failures = outcomes.filter(~pl.col("succes")).sort("gravite", "regle", "bailleur_siren", nulls_last=True)
+    failures = outcomes.filter(~pl.col("succes")).sort(
+        "gravite", "regle", "bailleur_siren", nulls_last=True
+    )
     return {
         "evaluees": dg.MetadataValue.int(summary.evaluated),
         "en_echec": dg.MetadataValue.int(summary.failed),
@@ -38,8 +45,13 @@ def check_metadata(outcomes: pl.DataFrame, summary: CheckSummary) -> dict[str, d
 
 
 def _markdown(status: pl.DataFrame) -> str:
-    lines = ["| Bailleur | Année | Statut | Erreurs | Avertissements | Résumé |", "| --- | --- | --- | --- | --- | --- |"]
-    for row in status.sort("bloque", "bailleur_siren", descending=[True, False]).iter_rows(named=True):
+    lines = [
+        "| Bailleur | Année | Statut | Erreurs | Avertissements | Résumé |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in status.sort("bloque", "bailleur_siren", descending=[True, False]).iter_rows(
+        named=True
+    ):
         statut = "**bloqué**" if row["bloque"] else "transmissible"
         resume = row["resume"].replace("|", "/")
         lines.append(
@@ -49,7 +61,9 @@ def _markdown(status: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def scorecard_metadata(card: pl.DataFrame, status: pl.DataFrame, missing: list[str], run_id: str) -> dict[str, dg.MetadataValue]:
+def scorecard_metadata(
+    card: pl.DataFrame, status: pl.DataFrame, missing: list[str], run_id: str
+) -> dict[str, dg.MetadataValue]:
     other_runs = sorted(set(card["run_id"].drop_nulls()) - {run_id})
     return {
         "bailleurs": dg.MetadataValue.int(status.height),
