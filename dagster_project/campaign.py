@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import functools
 import os
+import shutil
 import sys
 import uuid
 from pathlib import Path
@@ -36,7 +37,8 @@ from dagster_project.defs.automation.partitions import (
     register_partitions,
 )
 from dagster_project.defs.automation.progress import RunFollower
-from dagster_project.settings import paths
+from dagster_project.defs.transform.dbt_cli import run_dbt
+from dagster_project.settings import DBT_PROJECT_DIR, Paths, paths
 from dagster_project.summary import (
     bailleur_lines,
     collect,
@@ -97,6 +99,17 @@ def output_to(journal: Path):
             console.close()
 
 
+def refresh_dbt_manifest(p: Paths) -> None:
+    """`dbt parse`, so the dbt assets follow the models as they are now (a fresh clone has no
+    manifest). Parsed aside, then swapped in: other processes may be loading the manifest."""
+    run_dbt(["parse"], p)
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    manifest.parent.mkdir(exist_ok=True)
+    tmp = manifest.with_name(f".manifest.{os.getpid()}.tmp")
+    shutil.copyfile(p.warehouse.parent / "dbt" / "manifest.json", tmp)
+    os.replace(tmp, manifest)
+
+
 def say(line: str) -> None:
     print(line, flush=True)
 
@@ -115,6 +128,7 @@ def run_campaign(annee: int | None = None) -> int:
     instance = dg.DagsterInstance.get()
     instance.event_log_storage.set_concurrency_slots(DUCKDB_WRITER_POOL, 1)
     say(f"Campagne : dépôt {p.landing}, sorties {p.data}, instance Dagster {home}")
+    refresh_dbt_manifest(p)
 
     found = discovered_keys()
     annee = choose_year(found, annee)

@@ -156,3 +156,20 @@ def test_table_shows_targets_and_verdicts():
     lines = report.ratio_lines(2.5) + [report.Line("x", "1 s", "≤ 2 s", True)]
     table = report.render_table(lines)
     assert "× 2.50" in table and "MANQUÉ" in table and "OK" in table
+
+
+def test_dbt_results_are_summarised_by_type_and_slowest_node(tmp_path):
+    from dagster_project.bench.dbt_results import dbt_profile
+
+    folder = tmp_path / "flux_dbt-abcdef1-123"
+    folder.mkdir()
+    results = [{"unique_id": "model.flux.a", "execution_time": 2.0},
+               {"unique_id": "test.flux.t", "execution_time": 0.5},
+               {"unique_id": "model.flux.b", "execution_time": 1.0}]
+    (folder / "run_results.json").write_text(json.dumps({"elapsed_time": 3.1, "results": results}))
+    profile = dbt_profile("abcdef1234", tmp_path)
+    assert profile["dbt_elapsed_s"] == 3.1
+    assert profile["par_type"] == {"model": {"noeuds": 2, "secondes": 3.0},
+                                   "test": {"noeuds": 1, "secondes": 0.5}}
+    assert profile["plus_lents"][0] == {"noeud": "model.flux.a", "secondes": 2.0}
+    assert dbt_profile("0000000", tmp_path) == {}

@@ -7,6 +7,7 @@ import threading
 
 import dagster as dg
 import duckdb
+import pytest
 
 from dagster_project.campaign import INSTANCE_YAML
 from dagster_project.defs.automation.definitions import (
@@ -50,6 +51,7 @@ def test_reader_keeps_a_consistent_catalog_while_a_publication_runs(workspace):
     assert metadata["run_id"].value == result.run_id
 
 
+@pytest.mark.usefixtures("dbt_manifest")
 def test_duckdb_writers_share_one_pool_limited_to_one(tmp_path):
     from dagster_project.definitions import defs
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from dagster_project.defs.automation.definitions import (
     CAMPAIGN_JOB,
@@ -16,6 +17,8 @@ from dagster_project.defs.automation.definitions import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+# The code location loads the dbt assets from dbt/target/manifest.json.
+pytestmark = pytest.mark.usefixtures("dbt_manifest")
 
 # contracts.md §5: the keys other stages and the auditors rely on.
 CONTRACT_KEYS = {

@@ -11,7 +11,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+# The code location loads the dbt assets from dbt/target/manifest.json.
+pytestmark = pytest.mark.usefixtures("dbt_manifest")
 STARTUP_TIMEOUT_S = 180
 QUERY = """
 {

@@ -10,7 +10,8 @@ import openpyxl
 import pytest
 
 from dagster_project.trames.model import INT, PCT, TEXT, Chart, Column, Report, Sheet, Table
-from dagster_project.trames.render import render, write_atomic
+from dagster_project.atomic import write_bytes
+from dagster_project.trames.render import render
 
 NOW = dt.datetime(2025, 2, 1, 8, 0)
 EVIL = ('=HYPERLINK("http://exemple.invalid")', "+1+2", "-3+4", "@SUM(A1)")
@@ -115,7 +116,7 @@ def test_same_report_same_bytes_and_only_the_cover_follows_the_run():
 
 def test_write_atomic_replaces_and_leaves_no_temporary_file(tmp_path):
     target = tmp_path / "a" / "b.xlsx"
-    write_atomic(target, b"one")
-    write_atomic(target, b"two")
+    write_bytes(target, b"one")
+    write_bytes(target, b"two")
     assert target.read_bytes() == b"two"
     assert [p.name for p in target.parent.iterdir()] == ["b.xlsx"]

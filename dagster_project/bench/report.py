@@ -46,9 +46,13 @@ def campaign_lines(prefix: str, run: dict) -> list[Line]:
                   "réutilisée / reused" if run["generation"]["reutilisee"]
                   else seconds(run["generation"]["secondes"]))]
     stages = run.get("etapes", {})
-    lines += [Line(f"{prefix} étape / stage {name}", seconds(stages[name]["secondes"])
-                   + (" (échec / failed)" if stages[name]["en_echec"] else ""))
-              for name in STAGES if name in stages]
+    dbt = run.get("dbt") or {}
+    for name in (n for n in STAGES if n in stages):
+        lines.append(Line(f"{prefix} étape / stage {name}", seconds(stages[name]["secondes"])
+                          + (" (échec / failed)" if stages[name]["en_echec"] else "")))
+        if name == "dbt" and dbt:
+            lines.append(Line(f"{prefix}   dont graphe dbt (run_results.json)",
+                              seconds(dbt["dbt_elapsed_s"])))
     lines += [
         Line(f"{prefix} orchestration Dagster (run − étapes)", seconds(run.get("orchestration_secondes"))),
         Line(f"{prefix} hors run (démarrage CLI, résumé)", seconds(run.get("hors_run_secondes"))),

@@ -24,6 +24,7 @@ import polars as pl
 import psutil
 
 from dagster_project.bench import redrop
+from dagster_project.bench.dbt_results import dbt_profile
 from dagster_project.bench.memory import TreeSampler, max_child_rss_bytes
 from dagster_project.bench.stages import asset_metadata, group_by_stage, step_plans
 from dagster_project.demo.campaign import MARKER, generate_campaign
@@ -174,6 +175,7 @@ def run_figures(instance: dg.DagsterInstance, run: dg.DagsterRun, started: float
             for name, s in stages.items()
         },
         "trames": trames_figures(trames, stages.get("trames")),
+        "dbt": dbt_profile(run.run_id),
     }
 
 
@@ -211,10 +213,11 @@ def evaluate_sensor(instance: dg.DagsterInstance, cursor: str | None) -> dg.Sens
     return landing_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
 
 
-# How the re-drop run is executed: as the daemon would (the job's default executor, a process
-# per step), then in one process like the campaign CLI, to show what the executor costs.
+# How the re-drop run is executed: as the daemon would (the run config of the sensor's
+# request, else the job's own default), then all steps in one process, to show what the
+# executor costs. None: the request's.
 EXECUTORS = {
-    "defaut": QUIET_LOGS,
+    "defaut": None,
     "in_process": QUIET_LOGS | {"execution": {"config": {"in_process": {}}}},
 }
 
@@ -255,7 +258,7 @@ def run_redrops(root: Path, annee: int) -> dict:
 
 
 def run_redrop(root: Path, annee: int, instance: dg.DagsterInstance, cursor: str | None,
-               original: Path, n: int, run_config: dict) -> tuple[dict, str | None]:
+               original: Path, n: int, run_config: dict | None) -> tuple[dict, str | None]:
     """Drop the ``n``-th correction of ``original``; time the sensor and the run it asks for."""
     from dagster_project.defs.automation.definitions import campaign_job
     from dagster_project.defs.automation.partitions import campaign_tags
@@ -278,7 +281,8 @@ def run_redrop(root: Path, annee: int, instance: dg.DagsterInstance, cursor: str
             target, tags = campaign_job, campaign_tags([request.partition_key], annee)
         run_started = time.perf_counter()
         executed = dg.execute_job(dg.reconstructable(target), instance=instance, tags=tags,
-                                  run_config=run_config, raise_on_error=False)
+                                  run_config=request.run_config if run_config is None else run_config,
+                                  raise_on_error=False)
         run_seconds = time.perf_counter() - run_started
     total = time.perf_counter() - started
     run = instance.get_run_by_id(executed.run_id)

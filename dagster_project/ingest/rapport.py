@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import polars as pl
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+
+from dagster_project.atomic import write_bytes
 
 COLUMNS = ["Fichier", "Feuille", "Ligne", "Colonne", "Valeur", "Règle", "Gravité", "Message", "Conseil"]
 SOURCE_COLUMNS = ["chemin", "feuille", "ligne", "colonne", "valeur", "regle", "gravite", "message", "conseil"]
@@ -43,8 +43,8 @@ def report_base(rapports: Path, siren: str | None, annee: int | None, safe_name:
 def write_report(base: Path, header: dict[str, str], anomalies: pl.DataFrame) -> tuple[Path, Path]:
     rows = [[_text(v) for v in r] for r in anomalies.select(SOURCE_COLUMNS).iter_rows()]
     xlsx, csv_path = base.with_name(base.name + ".xlsx"), base.with_name(base.name + ".csv")
-    _atomic(xlsx, _xlsx_bytes(header, rows))
-    _atomic(csv_path, _csv_bytes(rows))
+    write_bytes(xlsx, _xlsx_bytes(header, rows))
+    write_bytes(csv_path, _csv_bytes(rows))
     return xlsx, csv_path
 
 
@@ -86,15 +86,3 @@ def _csv_bytes(rows: list[list[str]]) -> bytes:
     for row in rows:
         writer.writerow(["'" + v if _DANGEROUS.match(v) else v for v in row])
     return out.getvalue().encode("utf-8-sig")  # BOM: Excel opens French text correctly
-
-
-def _atomic(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

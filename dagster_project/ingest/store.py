@@ -6,13 +6,11 @@ version is fully ingested, so re-ingesting a known sha is a no-op.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import polars as pl
 
+from dagster_project.atomic import copy_file, write_parquet
 from dagster_project.ingest.contract import sheets
 from dagster_project.ingest.parsers import DTYPES
 
@@ -78,36 +76,12 @@ def table_schema(table: str) -> dict[str, pl.DataType]:
 ALL_TABLES = (FICHIERS, ANOMALIES, *DATA_TABLES)
 
 
-def atomic_write_parquet(frame: pl.DataFrame, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.write_parquet(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def atomic_copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def ensure_schemas(raw_store: Path) -> None:
     """Write the zero-row ``_schema.parquet`` of every table (dbt reads an empty store)."""
     for table in ALL_TABLES:
         target = raw_store / table / SCHEMA_FILE
         if not target.exists():
-            atomic_write_parquet(pl.DataFrame(schema=table_schema(table)), target)
+            write_parquet(pl.DataFrame(schema=table_schema(table)), target)
 
 
 def conform(frame: pl.DataFrame, table: str) -> pl.DataFrame:
@@ -147,14 +121,14 @@ def write_version(raw_store: Path, sha256: str, tables: dict[str, pl.DataFrame],
     """Data tables, then anomalies, then the registry row (the completion marker)."""
     ensure_schemas(raw_store)
     for table, frame in tables.items():
-        atomic_write_parquet(conform(frame, table), table_path(raw_store, table, sha256))
-    atomic_write_parquet(conform(anomalies, ANOMALIES), table_path(raw_store, ANOMALIES, sha256))
-    atomic_write_parquet(conform(fichier, FICHIERS), table_path(raw_store, FICHIERS, sha256))
+        write_parquet(conform(frame, table), table_path(raw_store, table, sha256))
+    write_parquet(conform(anomalies, ANOMALIES), table_path(raw_store, ANOMALIES, sha256))
+    write_parquet(conform(fichier, FICHIERS), table_path(raw_store, FICHIERS, sha256))
 
 
 def archive(source: Path, archive_dir: Path, sha256: str, extension: str) -> Path:
     """Copy an accepted file byte for byte to ``archive/<sha[:2]>/<sha><ext>`` (once)."""
     target = archive_dir / sha256[:2] / f"{sha256}{extension}"
     if not target.exists():
-        atomic_copy(source, target)
+        copy_file(source, target)
     return target

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
 
 from dagster_project.quality.outcomes import OUTCOME_SCHEMA
-
-
-def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
-    """Write next to ``path`` then rename: a reader never sees a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.write_parquet(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def outcome_path(directory: Path, check: str) -> Path:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from dagster_project.trames.model import TEMPLATE_VERSION, Report
-from dagster_project.trames.render import write_atomic
+from dagster_project.atomic import write_bytes
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def write_manifest(year_dir: Path, annee: int, entries: list[Entry]) -> None:
         "nb_fichiers": len(entries),
         "files": [asdict(e) for e in entries],
     }
-    write_atomic(
+    write_bytes(
         year_dir / "manifest.json",
         (json.dumps(payload, ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
     )
@@ -93,4 +93,4 @@ def write_manifest(year_dir: Path, annee: int, entries: list[Entry]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(asdict(e) for e in entries)
-    write_atomic(year_dir / "manifest.csv", buffer.getvalue().encode("utf-8"))
+    write_bytes(year_dir / "manifest.csv", buffer.getvalue().encode("utf-8"))

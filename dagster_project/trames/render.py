@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from dagster_project.atomic import write_bytes
 from dagster_project.trames.model import DEC, INT, PCT, TEMPLATE_VERSION, TEXT, Report, Sheet, Table
 
 NAVY = "1F3864"
@@ -279,19 +278,5 @@ def write_report(task: RenderTask) -> tuple[str, str]:
     """Render and write one workbook; return (relative path, SHA-256). Runs in pool workers."""
     report, path, run_id, generated_at = task
     data = render(report, run_id, generated_at)
-    write_atomic(path, data)
+    write_bytes(path, data)
     return report.relpath, hashlib.sha256(data).hexdigest()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the trame from whoever sends it
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

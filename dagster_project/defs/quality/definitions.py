@@ -22,7 +22,8 @@ from dagster_project.quality.checks import (
 )
 from dagster_project.quality.outcomes import failure_row, summarize
 from dagster_project.quality.scorecard import SOURCES_SCHEMA, bailleur_status, scorecard
-from dagster_project.quality.store import outcome_path, read_outcomes, write_parquet_atomic
+from dagster_project.atomic import write_parquet
+from dagster_project.quality.store import outcome_path, read_outcomes
 from dagster_project.settings import paths
 
 DUCKDB_WRITER_POOL = "duckdb_writer"
@@ -47,7 +48,7 @@ def _asset_check(spec: CheckSpec) -> dg.AssetChecksDefinition:
             lambda: read_warehouse(p.warehouse, spec.reads),
             context.op_execution_context.run_id,
         )
-        write_parquet_atomic(outcomes, outcome_path(p.quality, spec.name))
+        write_parquet(outcomes, outcome_path(p.quality, spec.name))
         summary = summarize(outcomes)
         return dg.AssetCheckResult(
             passed=summary.passed,
@@ -90,8 +91,8 @@ def quality_scorecard(context: dg.AssetExecutionContext) -> dg.MaterializeResult
     sources = _read_sources()
     card = scorecard(outcomes, sources)
     status = bailleur_status(card, sources)
-    write_parquet_atomic(card, p.marts / f"{SCORECARD}.parquet")
-    write_parquet_atomic(status, p.marts / f"{STATUS}.parquet")
+    write_parquet(card, p.marts / f"{SCORECARD}.parquet")
+    write_parquet(status, p.marts / f"{STATUS}.parquet")
     return dg.MaterializeResult(metadata=scorecard_metadata(card, status, missing, run_id))
 
 
