@@ -173,3 +173,11 @@ def test_dbt_results_are_summarised_by_type_and_slowest_node(tmp_path):
                                    "test": {"noeuds": 1, "secondes": 0.5}}
     assert profile["plus_lents"][0] == {"noeud": "model.flux.a", "secondes": 2.0}
     assert dbt_profile("0000000", tmp_path) == {}
+
+
+def test_sampler_counts_the_cpu_of_short_lived_children():
+    with TreeSampler(psutil.Process().pid, interval=0.05) as sampler:
+        busy = subprocess.Popen([sys.executable, "-c", "import time\nt = time.process_time()\n"
+                                 "while time.process_time() - t < 1.0: pass\ntime.sleep(0.5)"])
+        busy.wait()
+    assert sampler.cpu_seconds >= 0.5

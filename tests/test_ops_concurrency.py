@@ -17,9 +17,15 @@ from dagster_project.defs.automation.definitions import (
 from tests.test_ops_publish import count, write_warehouse
 
 
-def test_reader_keeps_a_consistent_catalog_while_a_publication_runs(workspace):
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def test_reader_keeps_a_consistent_catalog_while_a_publication_runs(workspace, instance):
     write_warehouse(workspace.warehouse, 2)
-    assert dg.materialize([published_marts]).success
+    assert dg.materialize([published_marts], instance=instance).success
 
     reader = duckdb.connect(str(workspace.catalog), read_only=True)
     seen: list[tuple[int, int]] = []
@@ -33,7 +39,7 @@ def test_reader_keeps_a_consistent_catalog_while_a_publication_runs(workspace):
     try:
         thread.start()
         write_warehouse(workspace.warehouse, 7)
-        result = dg.materialize([published_marts])
+        result = dg.materialize([published_marts], instance=instance)
         done.set()
         thread.join()
         assert result.success

@@ -26,9 +26,14 @@ def mart_essai():
     yield dg.AssetCheckResult(check_name="unique", passed=True)
 
 
+def progress_lines(asset: dg.AssetsDefinition) -> list[str]:
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([asset], instance=instance, raise_on_error=False)
+    return [line for e in result.all_events if (line := describe(e))]
+
+
 def test_events_become_french_progress_lines():
-    result = dg.materialize([mart_essai], raise_on_error=False)
-    lines = [line for e in result.all_events if (line := describe(e))]
+    lines = progress_lines(mart_essai)
     assert lines == [
         "▶ étape [mart_essai]",
         "    ✓ mart_essai (12 lignes)",
@@ -44,7 +49,5 @@ def mart_en_panne():
 
 
 def test_a_failed_step_shows_the_root_cause():
-    result = dg.materialize([mart_en_panne], raise_on_error=False)
-    lines = [line for e in result.all_events if (line := describe(e))]
-    assert lines[-1] == (
+    assert progress_lines(mart_en_panne)[-1] == (
         "  ✗ ÉCHEC de l'étape mart_en_panne : ValueError: colonne « droit » absente")

@@ -55,6 +55,7 @@ def campaign_lines(prefix: str, run: dict) -> list[Line]:
                               seconds(dbt["dbt_elapsed_s"])))
     lines += [
         Line(f"{prefix} orchestration Dagster (run − étapes)", seconds(run.get("orchestration_secondes"))),
+        Line(f"{prefix} création du run (événements planifiés)", seconds(run.get("creation_run_secondes"))),
         Line(f"{prefix} hors run (démarrage CLI, résumé)", seconds(run.get("hors_run_secondes"))),
         Line(f"{prefix} bout en bout / end to end", seconds(run["secondes"]),
              f"≤ {TARGET_E2E_S:.0f} s", within(run["secondes"], TARGET_E2E_S)),
@@ -91,7 +92,8 @@ def redrop_lines(executor: str, redrop: dict) -> list[Line]:
     lines += [Line(f"{prefix} étape {name}", seconds(s["secondes"]))
               for name, s in redrop.get("etapes", {}).items()]
     lines += [
-        Line(f"{prefix} orchestration Dagster", seconds(redrop.get("orchestration_secondes"))),
+        Line(f"{prefix} création du run + orchestration Dagster",
+             seconds((redrop.get("creation_run_secondes") or 0) + (redrop.get("orchestration_secondes") or 0))),
         Line(f"{prefix} total (capteur + run)", seconds(redrop["secondes"]),
              f"≤ {TARGET_REDROP_S:.0f} s", within(redrop["secondes"], TARGET_REDROP_S)),
         Line(f"{prefix} pic RSS (bench inclus)", gib(redrop["rss_pic_octets"])),
