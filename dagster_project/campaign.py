@@ -24,7 +24,6 @@ import dagster as dg
 
 from dagster_project.defs.automation.definitions import (
     CAMPAIGN_EXECUTION,
-    DUCKDB_WRITER_POOL,
     campaign_job,
     run_failed_checks,
     run_start,
@@ -38,7 +37,7 @@ from dagster_project.defs.automation.partitions import (
 )
 from dagster_project.defs.automation.progress import RunFollower
 from dagster_project.defs.transform.dbt_cli import run_dbt
-from dagster_project.settings import DBT_PROJECT_DIR, Paths, paths
+from dagster_project.settings import DBT_PROJECT_DIR, DUCKDB_WRITER_POOL, Paths, paths
 from dagster_project.summary import (
     bailleur_lines,
     collect,

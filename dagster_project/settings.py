@@ -17,6 +17,10 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 
+# Every step that opens flux.duckdb (dbt, quality checks, publication) runs in this Dagster
+# pool, limited to 1 by the instance's dagster.yaml: DuckDB allows one writer per file.
+DUCKDB_WRITER_POOL = "duckdb_writer"
+
 # Files larger than this are rejected unread (a bailleur's real export is a few MB).
 DEFAULT_MAX_FILE_MB = 200
 

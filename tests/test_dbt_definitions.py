@@ -7,25 +7,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project.defs.transform.definitions import DUCKDB_WRITER_POOL, defs, flux_dbt_assets
+from dagster_project.marts import PUBLISHED_MODELS
+from dagster_project.defs.transform.definitions import defs, flux_dbt_assets
+from dagster_project.settings import DUCKDB_WRITER_POOL
 
-MARTS = {
-    "fct_tours",
-    "mart_flux",
-    "mart_soustraits",
-    "mart_flux_perimetre",
-    "mart_bilan_reservataire",
-    "mart_bilan_ventilation",
-    "mart_bilan_territoire",
-    "mart_bilan_territoire_detail",
-    "mart_territoire_ventilation",
-    "mart_previsionnel",
-    "mart_previsionnel_droits",
-    "mart_regional_reservataire",
-    "mart_regional_territoire",
-    "mart_recipients",
-    "mart_sources",
-}
+MARTS = set(PUBLISHED_MODELS)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from dagster_project.demo import SCALES, DossierRefuse, Scale, generate_campaign
+from dagster_project.demo import DossierRefuse, Scale, generate_campaign
 from dagster_project.demo.__main__ import main
 from dagster_project.demo.campaign import MARKER
 

@@ -16,8 +16,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from dagster_project.marts import PUBLISHED_MODELS
 from dagster_project.defs.automation.definitions import (
-    PUBLISHED_MODELS,
     campagne_annuelle,
 )
 from dagster_project.defs.automation.partitions import (

@@ -10,10 +10,8 @@ import duckdb
 import pytest
 
 from dagster_project.campaign import INSTANCE_YAML
-from dagster_project.defs.automation.definitions import (
-    DUCKDB_WRITER_POOL,
-    published_marts,
-)
+from dagster_project.defs.automation.definitions import published_marts
+from dagster_project.settings import DUCKDB_WRITER_POOL
 from tests.test_ops_publish import count, write_warehouse
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from dagster_project.marts import PUBLISHED_MODELS
 from dagster_project.defs.automation.definitions import (
     CAMPAIGN_JOB,
     DEFAULT_CAMPAIGN_CRON,
-    PUBLISHED_MODELS,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

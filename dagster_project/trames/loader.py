@@ -12,21 +12,8 @@ from pathlib import Path
 
 import polars as pl
 
-BAILLEUR_MARTS = (
-    "mart_flux",
-    "mart_soustraits",
-    "mart_flux_perimetre",
-    "mart_bilan_reservataire",
-    "mart_bilan_ventilation",
-    "mart_bilan_territoire",
-    "mart_bilan_territoire_detail",
-    "mart_territoire_ventilation",
-    "mart_previsionnel",
-    "mart_previsionnel_droits",
-    "mart_recipients",
-    "mart_sources",
-)
-REGIONAL_MARTS = ("mart_regional_reservataire", "mart_regional_territoire")
+from dagster_project.marts import BAILLEUR_MARTS, REGIONAL_MARTS
+
 MARTS = BAILLEUR_MARTS + REGIONAL_MARTS
 QUALITY_STATUS = "quality_bailleur_status"
 

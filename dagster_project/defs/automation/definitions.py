@@ -14,36 +14,15 @@ from dagster_project.defs.automation.partitions import (
     register_partitions,
     run_annee,
 )
+from dagster_project.marts import PUBLISHED_MODELS
 from dagster_project.publish import publish
-from dagster_project.settings import paths
+from dagster_project.settings import DUCKDB_WRITER_POOL, paths
 from dagster_project.summary import FailedCheck, collect, render_markdown, write_summary
 
-DUCKDB_WRITER_POOL = "duckdb_writer"
 CAMPAIGN_JOB = "campagne"
 # [choice] 5 March 06:00 (Europe/Paris): after the 28 February legal deadline for the bilans.
 DEFAULT_CAMPAIGN_CRON = "0 6 5 3 *"
 CAMPAIGN_TIMEZONE = "Europe/Paris"
-
-# The dbt models published by `published_marts` (contracts.md §3), plus the quality scorecard
-# so that publication waits for the quality results it snapshots.
-PUBLISHED_MODELS = (
-    "fct_tours",
-    "mart_flux",
-    "mart_soustraits",
-    "mart_flux_perimetre",
-    "mart_bilan_reservataire",
-    "mart_bilan_ventilation",
-    "mart_bilan_territoire",
-    "mart_bilan_territoire_detail",
-    "mart_territoire_ventilation",
-    "mart_previsionnel",
-    "mart_previsionnel_droits",
-    "mart_regional_reservataire",
-    "mart_regional_territoire",
-    "mart_recipients",
-    "mart_sources",
-)
-
 
 def input_files(mart_sources: pl.DataFrame | None) -> dict[str, str]:
     """The dropped files behind the published figures: path → SHA-256 (from `mart_sources`)."""

@@ -24,9 +24,8 @@ from dagster_project.quality.outcomes import failure_row, summarize
 from dagster_project.quality.scorecard import SOURCES_SCHEMA, bailleur_status, scorecard
 from dagster_project.atomic import write_parquet
 from dagster_project.quality.store import outcome_path, read_outcomes
-from dagster_project.settings import paths
+from dagster_project.settings import DUCKDB_WRITER_POOL, paths
 
-DUCKDB_WRITER_POOL = "duckdb_writer"
 SOURCES_MART = "mart_sources"
 SCORECARD = "quality_scorecard"
 STATUS = "quality_bailleur_status"

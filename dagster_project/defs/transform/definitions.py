@@ -14,9 +14,8 @@ from dagster_project.defs.transform.dbt_cli import (
 )
 from dagster_project.defs.transform.row_counts import count_table_rows
 from dagster_project.defs.transform.translator import FluxDbtTranslator
-from dagster_project.settings import DBT_PROJECT_DIR, paths
+from dagster_project.settings import DBT_PROJECT_DIR, DUCKDB_WRITER_POOL, paths
 
-DUCKDB_WRITER_POOL = "duckdb_writer"
 ROW_COUNT = "dagster/row_count"
 
 
