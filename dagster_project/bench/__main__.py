@@ -37,6 +37,17 @@ def measure_campaign(root: Path, scale: Scale, seed: int, annee: int, regenerate
             "depot": runs.landing_size(root / "raw")} | run
 
 
+def measure_redrops(root: Path, annee: int) -> dict:
+    try:
+        redrops = runs.run_redrops(root, annee)
+    except Exception as exc:  # the pipeline under measure failed: report it, keep measuring
+        say(f"[{root.name}] redépôt en échec : {exc!r}")
+        return {"erreur": repr(exc)}
+    for executor in runs.EXECUTORS:
+        say(f"[{root.name}] redépôt ({executor}) : {redrops[executor].get('secondes')} s")
+    return redrops
+
+
 def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
               regenerate: bool) -> dict:
     figures: dict = {
@@ -47,11 +58,11 @@ def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
     }
     full = measure_campaign(base / scale, SCALES[scale], seed, annee, regenerate)
     figures["campagne"] = full
-    if full.get("run_id"):
+    if full.get("statut") == "SUCCESS":
         say(f"[{scale}] redépôt d'un fichier corrigé …")
-        figures["redepot"] = runs.run_redrops(base / scale, annee)
-        for executor in runs.EXECUTORS:
-            say(f"[{scale}] redépôt ({executor}) : {figures['redepot'][executor].get('secondes')} s")
+        figures["redepot"] = measure_redrops(base / scale, annee)
+    else:
+        figures["redepot"] = {"erreur": "campagne complète en échec : pas de mesure du redépôt"}
     if not skip_2x:
         double = doubled(scale)
         figures["campagne_2x"] = measure_campaign(base / double.nom, double, seed, annee, regenerate)
@@ -62,9 +73,11 @@ def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
 
 def table(figures: dict) -> str:
     lines = report.campaign_lines(figures["campagne"]["echelle"], figures["campagne"])
-    for executor in runs.EXECUTORS:
-        if executor in figures.get("redepot", {}):
-            lines += report.redrop_lines(executor, figures["redepot"][executor])
+    redrops = figures.get("redepot", {})
+    if "erreur" in redrops:
+        lines += report.redrop_lines("—", redrops)
+    for executor in (e for e in runs.EXECUTORS if e in redrops):
+        lines += report.redrop_lines(executor, redrops[executor])
     if "campagne_2x" in figures:
         lines += report.campaign_lines(figures["campagne_2x"]["echelle"], figures["campagne_2x"])
         lines += report.ratio_lines(figures["ratio_2x"])
@@ -94,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     say("")
     say(table(figures))
     say(f"\nMesures enregistrées dans {target}")
-    return 0 if figures["campagne"].get("run_id") else 1
+    return 0 if figures["campagne"].get("statut") == "SUCCESS" else 1
 
 
 if __name__ == "__main__":

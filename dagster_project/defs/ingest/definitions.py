@@ -43,7 +43,7 @@ _STATUTS = {"ACCEPTE": "accepté", "ACCEPTE_AVEC_AVERTISSEMENTS": "accepté avec
 )
 def raw_ingestion(context: dg.AssetExecutionContext):
     """Ingest every new file version of the selected bailleurs (one process per bailleur)."""
-    summary = ingest_partitions(paths(), list(context.partition_keys), context.run_id)
+    summary = ingest_partitions(paths(), list(context.partition_keys), context.run.run_id)
     for table, key in RAW_KEYS.items():
         yield dg.MaterializeResult(asset_key=key, metadata=_metadata(summary, table))
 
@@ -81,8 +81,7 @@ def summary_markdown(summary: IngestSummary) -> str:
 
 def ingestion_job(selection: dg.AssetSelection = INGESTION_SELECTION, config: dict | None = None):
     """The job the sensor runs; the code location widens ``selection`` to the downstream assets."""
-    return dg.define_asset_job(INGESTION_JOB_NAME, selection=selection, partitions_def=bailleurs,
-                               config=config)
+    return dg.define_asset_job(INGESTION_JOB_NAME, selection=selection, config=config)
 
 
 @dg.sensor(name="landing_sensor", job_name=INGESTION_JOB_NAME, minimum_interval_seconds=30,
