@@ -10,6 +10,7 @@ from dagster_project.defs.automation.progress import describe, stage_label
 def test_step_keys_name_their_stage():
     assert stage_label("raw_ingestion") == "ingestion des fichiers"
     assert stage_label("flux_dbt") == "modèles dbt et tests"
+    assert stage_label("mart_recipients_donnees_personnelles") == "contrôles qualité"
     assert stage_label("mart_flux_qualite_mart_flux") == "contrôles qualité"
     assert stage_label("published_marts") == "publication des marts"
     assert stage_label("trames") == "écriture des trames"

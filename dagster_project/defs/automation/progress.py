@@ -13,6 +13,7 @@ STAGES = (
     ("dbt", "modèles dbt et tests"),
     ("quality", "contrôles qualité"),
     ("qualite", "contrôles qualité"),
+    ("donnees_personnelles", "contrôles qualité"),
     ("published_marts", "publication des marts"),
     ("campaign_summary", "résumé de campagne"),
     ("trames", "écriture des trames"),
