@@ -1,5 +1,8 @@
 -- Domain §6.9: attribués ≤ proposés + report N-1, for every destination and every
 -- breakdown cell (a dwelling attributed in N was proposed in N or in N-1).
+-- Shown in Dagster as an asset check of the mart it guards.
+{{ config(meta={'dagster': {'ref': {'name': 'int_destination_ventilation'}}}) }}
+
 with cellules as (
     select
         d.bailleur_siren, d.annee, d.destinataire, v.dimension, v.valeur,

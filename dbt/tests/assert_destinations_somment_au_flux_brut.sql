@@ -1,6 +1,9 @@
 -- Domain §6.10: Σ over destinations (réservataires + bailleur + hors flux) of the flux-brut
 -- dwellings, each counted under the destination of its first tour in N, = flux brut, per
 -- bailleur × département. Recomputed from fct_tours, independently of int_flux_logements.
+-- Shown in Dagster as an asset check of the mart it guards.
+{{ config(meta={'dagster': {'ref': {'name': 'mart_flux'}}}) }}
+
 with premiers_tours as (
     select bailleur_siren, annee, departement, destinataire, count(distinct logement_id) as logements
     from {{ ref('fct_tours') }}

@@ -1,5 +1,8 @@
 -- A convention perimeter lies inside the bailleur's dwellings: its flux net never exceeds
 -- the bailleur's flux net over all départements.
+-- Shown in Dagster as an asset check of the mart it guards.
+{{ config(meta={'dagster': {'ref': {'name': 'mart_flux_perimetre'}}}) }}
+
 with total as (
     select bailleur_siren, annee, sum(flux_net) as flux_net
     from {{ ref('mart_flux') }}

@@ -1,5 +1,8 @@
 -- Domain §6.8: for every destination and every breakdown, the categories (NON_RENSEIGNE
 -- included) sum to the destination's proposés and attribués.
+-- Shown in Dagster as an asset check of the mart it guards.
+{{ config(meta={'dagster': {'ref': {'name': 'mart_bilan_ventilation'}}}) }}
+
 with totaux as (
     select bailleur_siren, annee, reservataire_code, proposes, attribues
     from {{ ref('mart_bilan_reservataire') }}
