@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.reference import normalise_valeur
-
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "build_reference_seeds.py"
 
 
@@ -102,19 +100,3 @@ def test_seeds_are_written_sorted_and_identically_on_rerun(package: Path, tmp_pa
         "200054781,Métropole du Grand Paris,METRO,2\n"
         "200072130,CA Melun Val de Seine,CA,1\n"
     )
-
-
-@pytest.mark.parametrize(
-    ("written", "normalised"),
-    [
-        ("  pla  d’intégration ", "PLA D'INTEGRATION"),
-        ("hlm/o", "HLM/O"),
-        ("T1 bis", "T1 BIS"),
-        ("10.0", "10"),
-        ("12", "12"),
-        ("   ", None),
-        (None, None),
-    ],
-)
-def test_normalise_valeur(written: str | None, normalised: str | None) -> None:
-    assert normalise_valeur(written) == normalised

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
 
 import polars as pl
 import pytest
 import yaml
 
-from dagster_project.reference import load_seed, normalise_valeur, seed_mapping
+from dagster_project.ingest.parsers import parse_label
+from dagster_project.ingest.text import label_key
+from dagster_project.reference import load_seed
 from dagster_project.settings import SEEDS_DIR
-
-ACCEPTANCE_LANDING = Path(__file__).parent / "fixtures" / "acceptance-2024" / "landing"
 
 MGP = "200054781"
 EPT = {
@@ -37,6 +35,13 @@ RPLS_FAMILLES = {
 FAMILLES = {"PLAI", "PLUS", "PLS", "PLI", "ANCIEN", "AUTRE"}
 TYPOLOGIES = ["T1", "T2", "T3", "T4", "T5+"]
 SEED_NAMES = sorted(p.stem for p in SEEDS_DIR.glob("ref_*.csv"))
+
+
+def mapped(seed: str, target: str, written: str) -> str | None:
+    """``target`` of the seed row a bailleur's spelling lands on, through the ingestion's lookup."""
+    typed, _ = parse_label(pl.col("v"), seed)
+    valeur = pl.DataFrame({"v": [written]}).select(typed).item()
+    return dict(load_seed(seed).select("valeur", target).iter_rows()).get(valeur)
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +122,7 @@ def test_departements_and_state_services() -> None:
 
 
 def test_every_rpls_code_maps_to_its_family() -> None:
-    familles = seed_mapping("ref_financements", "valeur", "famille")
-    assert {code: familles.get(code) for code in RPLS_FAMILLES} == RPLS_FAMILLES
+    assert {code: mapped("ref_financements", "famille", code) for code in RPLS_FAMILLES} == RPLS_FAMILLES
 
 
 @pytest.mark.parametrize(
@@ -132,7 +136,7 @@ def test_every_rpls_code_maps_to_its_family() -> None:
     ],
 )  # fmt: skip
 def test_financement_labels_map_after_normalisation(written: str, famille: str) -> None:
-    assert seed_mapping("ref_financements", "valeur", "famille")[normalise_valeur(written)] == famille
+    assert mapped("ref_financements", "famille", written) == famille
 
 
 def test_financement_families_are_the_six_of_the_domain() -> None:
@@ -154,7 +158,7 @@ def test_financement_families_are_the_six_of_the_domain() -> None:
     ],
 )  # fmt: skip
 def test_typologie_labels_map_after_normalisation(written: str, typologie: str) -> None:
-    assert seed_mapping("ref_typologies", "valeur", "typologie")[normalise_valeur(written)] == typologie
+    assert mapped("ref_typologies", "typologie", written) == typologie
 
 
 def test_typologies_are_the_five_of_the_domain() -> None:
@@ -163,34 +167,16 @@ def test_typologies_are_the_five_of_the_domain() -> None:
     assert ordered["typologie"].to_list() == TYPOLOGIES
 
 
-@pytest.mark.parametrize(("seed", "column"), [("ref_financements", "valeur"), ("ref_typologies", "valeur")])
-def test_mapping_values_are_written_normalised_and_unique(seed: str, column: str) -> None:
-    values = load_seed(seed)[column].to_list()
-    assert [normalise_valeur(v) for v in values] == values
-    assert len(set(values)) == len(values)
-
-
-def acceptance_logements_values(*columns: str) -> set[str]:
-    """Distinct values of the given columns (any case) in the acceptance campaign's CSVs."""
-    values: set[str] = set()
-    for path in ACCEPTANCE_LANDING.rglob("*_logements.csv"):
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252")
-        rows = list(csv.DictReader(text.splitlines(), dialect=csv.Sniffer().sniff(text[:2000], ";,")))
-        for row in rows:
-            values |= {value for key, value in row.items() if key.lower() in columns and value}
-    return values
-
-
-def test_acceptance_campaign_values_are_all_mapped() -> None:
-    financements = acceptance_logements_values("financement", "type de financement")
-    typologies = acceptance_logements_values("typologie")
-    assert {"HLMO", "PLAI", "10"} <= financements and {"studio", "T5+"} <= typologies
-    assert {normalise_valeur(v) for v in financements} <= set(load_seed("ref_financements")["valeur"])
-    assert {normalise_valeur(v) for v in typologies} <= set(load_seed("ref_typologies")["valeur"])
+@pytest.mark.parametrize(("seed", "target"), [("ref_financements", "famille"), ("ref_typologies", "typologie")])
+def test_spellings_folding_to_one_lookup_key_agree(seed: str, target: str) -> None:
+    """Ingestion looks labels up by ``label_key`` (punctuation and spaces dropped): spellings
+    sharing a key must land on the same category, whichever row the lookup keeps."""
+    rows = load_seed(seed)
+    assert rows["valeur"].is_unique().all()
+    per_key = rows.with_columns(key=label_key(pl.col("valeur"))).group_by("key").agg(
+        pl.col(target).n_unique().alias("n")
+    )
+    assert per_key.filter(pl.col("n") > 1).is_empty()
 
 
 def periode_of(year: int) -> list[str]:
