@@ -1,12 +1,13 @@
-"""Atomic file writes: a reader sees the previous file or the new one, never half of one.
+"""File I/O shared by every stage: atomic writes and content hashes.
 
 Every output of the pipeline (raw store, archive, rapports, quality results, marts, trames,
 catalog, summary) is written through here, so analysts and bailleurs can read while a run
-writes.
+writes: a reader sees the previous file or the new one, never half of one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -45,3 +46,12 @@ def write_parquet(frame: pl.DataFrame, target: Path) -> None:
 def copy_file(source: Path, target: Path) -> None:
     with atomic_target(target) as tmp:
         shutil.copyfile(source, tmp)
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks (dropped files can be large)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

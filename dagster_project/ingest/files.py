@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
+from dagster_project.atomic import sha256_of
 from dagster_project.ingest.contract import sheets
 from dagster_project.ingest.naming import (
     SUPPORTED_EXTENSIONS,
@@ -21,14 +21,6 @@ from dagster_project.ingest.reader import ReadResult, Rejection, read_csv, read_
 from dagster_project.ingest.validate import SheetResult, anomalies_frame, validate_sheet
 
 _SIREN_FOLDER = r"^\d{9}$"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass

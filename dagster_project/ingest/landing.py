@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster_project.ingest.files import sha256_of
+from dagster_project.atomic import sha256_of
 from dagster_project.ingest.pipeline import landing_files, partition_of
 
 DEFAULT_SETTLE_SECONDS = 5.0

@@ -7,14 +7,13 @@ whose file still has the recorded SHA-256 is not rewritten.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from dagster_project.atomic import sha256_of, write_bytes
 from dagster_project.trames.model import TEMPLATE_VERSION, Report
-from dagster_project.atomic import write_bytes
 
 
 @dataclass(frozen=True)
@@ -57,10 +56,6 @@ class Entry:
 COLUMNS = [f.name for f in fields(Entry)]
 
 
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def read_manifest(year_dir: Path) -> dict[str, Entry]:
     path = year_dir / "manifest.json"
     if not path.exists():
@@ -74,7 +69,7 @@ def is_current(entry: Entry | None, report: Report, year_dir: Path) -> bool:
     if entry is None or entry.fingerprint != report.fingerprint:
         return False
     path = year_dir / entry.file
-    return path.is_file() and sha256_file(path) == entry.sha256
+    return path.is_file() and sha256_of(path) == entry.sha256
 
 
 def write_manifest(year_dir: Path, annee: int, entries: list[Entry]) -> None:
