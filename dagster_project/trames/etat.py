@@ -12,6 +12,7 @@ from dagster_project.trames.notice import notice
 from dagster_project.trames.options import Options
 from dagster_project.trames.tables import (
     as_int,
+    ecart_affiche,
     key_figures,
     round_half_up,
     share,
@@ -74,7 +75,7 @@ def state_part_table(states: pl.DataFrame) -> Table:
                 as_int(row["repris"]),
                 realise,
                 droit,
-                None if droit is None else realise - droit,
+                ecart_affiche(realise, droit),
                 row["part_du_flux"],
             )
         )

@@ -11,7 +11,14 @@ from dagster_project.trames.common import departement_label, safe_stem
 from dagster_project.trames.loader import BailleurMarts
 from dagster_project.trames.model import PCT, TEXT, Column, Report, Sheet, Table
 from dagster_project.trames.notice import notice
-from dagster_project.trames.tables import as_int, round_half_up, share, sorted_rows, text
+from dagster_project.trames.tables import (
+    as_int,
+    ecart_affiche,
+    round_half_up,
+    share,
+    sorted_rows,
+    text,
+)
 
 TERRITOIRE_TYPES = {
     "DEPARTEMENT": "Département",
@@ -43,9 +50,7 @@ def reservataires_table(regional: pl.DataFrame) -> Table:
             as_int(row.get("repris")),
             as_int(row.get("realise")),
             round_half_up(row.get("droit")),
-            None
-            if row.get("droit") is None
-            else as_int(row.get("realise")) - round_half_up(row.get("droit")),
+            ecart_affiche(row.get("realise"), round_half_up(row.get("droit"))),
         )
         for row in sorted_rows(regional, "reservataire_categorie", "reservataire_id")
     )

@@ -15,6 +15,7 @@ from dagster_project.trames.model import PCT, TEXT, Column, Report, Sheet, Table
 from dagster_project.trames.notice import notice
 from dagster_project.trames.tables import (
     as_int,
+    ecart_affiche,
     breakdown_tables,
     key_figures,
     round_half_up,
@@ -79,7 +80,7 @@ def bilan_table(bilan: dict) -> Table:
                 share(bilan["repris"], flux),
             ),
             ("Réalisé (attribués + repris imputés)", realise, bilan["part_du_flux"]),
-            ("Écart réalisé − droit", None if droit is None else realise - droit, None),
+            ("Écart réalisé − droit", ecart_affiche(realise, droit), None),
         ),
     )
 

@@ -18,6 +18,11 @@ def round_half_up(value: float | None) -> int | None:
     return int(math.floor(value + 0.5))
 
 
+def ecart_affiche(realise: object, droit_arrondi: int | None) -> int | None:
+    """Écart as printed: réalisé − droit arrondi, so the printed line adds up."""
+    return None if droit_arrondi is None else as_int(realise) - droit_arrondi
+
+
 def share(part: float | None, whole: float | None) -> float | None:
     if part is None or not whole:
         return None
