@@ -10,7 +10,6 @@ import openpyxl
 import pytest
 
 from dagster_project.trames.model import INT, PCT, TEXT, Chart, Column, Report, Sheet, Table
-from dagster_project.atomic import write_bytes
 from dagster_project.trames.render import render
 
 NOW = dt.datetime(2025, 2, 1, 8, 0)
@@ -112,11 +111,3 @@ def test_same_report_same_bytes_and_only_the_cover_follows_the_run():
     with zipfile.ZipFile(io.BytesIO(first)) as a, zipfile.ZipFile(io.BytesIO(other)) as b:
         differ = {n for n in a.namelist() if a.read(n) != b.read(n)}
     assert differ <= {"docProps/core.xml", "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"}
-
-
-def test_write_atomic_replaces_and_leaves_no_temporary_file(tmp_path):
-    target = tmp_path / "a" / "b.xlsx"
-    write_bytes(target, b"one")
-    write_bytes(target, b"two")
-    assert target.read_bytes() == b"two"
-    assert [p.name for p in target.parent.iterdir()] == ["b.xlsx"]
