@@ -6,13 +6,13 @@ plus the failed asset checks of the run, which the caller reads from Dagster.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
+from dagster_project.atomic import write_bytes
 from dagster_project.settings import Paths
 
 REJETE = "REJETE"
@@ -244,8 +244,5 @@ def summary_path(p: Paths, annee: int | None) -> Path:
 
 def write_summary(s: CampaignSummary) -> Path:
     target = summary_path(s.paths, s.annee)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(render_markdown(s), encoding="utf-8")
-    os.replace(tmp, target)
+    write_bytes(target, render_markdown(s).encode("utf-8"))
     return target
