@@ -23,7 +23,6 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.defs.automation.definitions import (
-    CAMPAIGN_EXECUTION,
     campaign_job,
     run_failed_checks,
     run_start,
@@ -58,10 +57,7 @@ telemetry:
   enabled: false
 """
 # Progress lines replace Dagster's console log; every event stays in the instance (make dev).
-RUN_CONFIG = {
-    **CAMPAIGN_EXECUTION,
-    "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
-}
+RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def prepare_instance() -> Path:
@@ -105,7 +101,7 @@ def refresh_dbt_manifest(p: Paths) -> None:
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     manifest.parent.mkdir(exist_ok=True)
     tmp = manifest.with_name(f".manifest.{os.getpid()}.tmp")
-    shutil.copyfile(p.warehouse.parent / "dbt" / "manifest.json", tmp)
+    shutil.copyfile(p.dbt_artifacts / "manifest.json", tmp)
     os.replace(tmp, manifest)
 
 
@@ -122,9 +118,15 @@ def choose_year(keys: list[str], annee: int | None) -> int | None:
 
 
 def run_campaign(annee: int | None = None) -> int:
-    p = paths()
     home = prepare_instance()
-    instance = dg.DagsterInstance.get()
+    # Closed on the way out: an open instance stays the current one of this process (Dagster
+    # keeps it in a context variable) and breaks whatever loads definitions after it.
+    with dg.DagsterInstance.get() as instance:
+        return _run_campaign(instance, home, annee)
+
+
+def _run_campaign(instance: dg.DagsterInstance, home: Path, annee: int | None) -> int:
+    p = paths()
     instance.event_log_storage.set_concurrency_slots(DUCKDB_WRITER_POOL, 1)
     say(f"Campagne : dépôt {p.landing}, sorties {p.data}, instance Dagster {home}")
     refresh_dbt_manifest(p)

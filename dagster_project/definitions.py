@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.defs.automation.definitions import (
-    CAMPAIGN_EXECUTION,
-    CAMPAIGN_SELECTION,
-)
+from dagster_project.defs.automation.definitions import CAMPAIGN_SELECTION
 from dagster_project.defs.automation.definitions import defs as automation_defs
 from dagster_project.defs.ingest.definitions import defs as ingest_defs
 from dagster_project.defs.quality.definitions import defs as quality_defs
@@ -20,9 +17,15 @@ def defs() -> dg.Definitions:
     return dg.Definitions.merge(
         # A re-drop seen by the landing sensor refreshes everything downstream of that bailleur,
         # executed like the campaign.
-        ingest_defs(job_selection=CAMPAIGN_SELECTION, job_config=CAMPAIGN_EXECUTION),
+        ingest_defs(job_selection=CAMPAIGN_SELECTION),
         transform_defs(),
         quality_defs(),
         reports_defs(),
         automation_defs(),
+        # Every job runs its steps in the run's own process, one after the other: after
+        # ingestion every step waits for the duckdb_writer pool anyway, the heavy work has
+        # its own processes (ingestion and trames pools, dbt), and a process per step costs
+        # 3 s (forked) to 15 s (spawned, code and Great Expectations imported again): most of
+        # a re-drop's time (docs/benchmark.md).
+        dg.Definitions(executor=dg.in_process_executor),
     )

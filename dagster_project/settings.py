@@ -46,6 +46,13 @@ class Paths:
         return self.data / "warehouse" / "flux.duckdb"
 
     @property
+    def dbt_artifacts(self) -> Path:
+        """dbt's target folder for this data root: the parse state every run starts from
+        (partial parsing; it is only valid for this profile, i.e. this warehouse path) and one
+        sub-folder per Dagster run's invocation (manifest, run_results.json, dbt.log)."""
+        return self.data / "warehouse" / "dbt"
+
+    @property
     def quality(self) -> Path:
         """Per-check, per-bailleur results written by the Great Expectations checks."""
         return self.data / "warehouse" / "quality"

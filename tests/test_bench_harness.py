@@ -112,16 +112,16 @@ def _trames_check() -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=True)
 
 
-def test_stages_are_read_from_a_real_run_event_log():
-    instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize([_raw_tours, _trames, _trames_check], instance=instance)
-    stages = group_by_stage(step_plans(instance, result.run_id))
-    assert {INGESTION, TRAMES, CHECKS} <= set(stages)
-    assert asset_metadata(instance, result.run_id, "trames") == {"nb_ecrites": 3, "nb_trames": 4}
-    run = instance.get_run_by_id(result.run_id)
-    figures = runs.run_figures(instance, run, time.time() - 1, time.time())
-    assert figures["statut"] == "SUCCESS"
-    assert figures["trames"]["nb_ecrites"] == 3
+def test_stages_are_read_from_a_real_run_event_log(tmp_path):
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([_raw_tours, _trames, _trames_check], instance=instance)
+        stages = group_by_stage(step_plans(instance, result.run_id))
+        assert {INGESTION, TRAMES, CHECKS} <= set(stages)
+        assert asset_metadata(instance, result.run_id, "trames") == {"nb_ecrites": 3, "nb_trames": 4}
+        run = instance.get_run_by_id(result.run_id)
+        figures = runs.run_figures(instance, run, time.time() - 1, time.time(), tmp_path)
+        assert figures["statut"] == "SUCCESS"
+        assert figures["trames"]["nb_ecrites"] == 3
 
 
 def test_rewritten_trames_are_grouped_by_owner(tmp_path):

@@ -39,7 +39,9 @@ def test_cli_command_points_at_the_project_local_profile() -> None:
 
 def test_dbt_env_is_the_data_root_of_the_paths(tmp_path: Path) -> None:
     p = Paths(data=tmp_path / "d", landing=tmp_path / "landing")
-    assert dbt_env(p) == {"FLUX_DATA_DIR": str(tmp_path / "d")}
+    artifacts = str(tmp_path / "d" / "warehouse" / "dbt")
+    assert dbt_env(p) == {"FLUX_DATA_DIR": str(tmp_path / "d"), "DBT_TARGET_PATH": artifacts,
+                          "DBT_LOG_PATH": artifacts}
 
 
 def test_parse_vars_reads_a_json_object_and_refuses_anything_else() -> None:

@@ -26,7 +26,8 @@ KEY = f"{SIREN}_{ANNEE}"
 @pytest.fixture
 def instance(workspace, monkeypatch):
     monkeypatch.setenv("FLUX_LANDING_SETTLE_SECONDS", "0")
-    return dg.DagsterInstance.ephemeral()
+    with dg.DagsterInstance.ephemeral() as instance:  # closed: see campaign.run_campaign
+        yield instance
 
 
 def _tick(instance, cursor=None) -> dg.SensorResult:

@@ -15,7 +15,10 @@ from trames_readback import all_text, by_first_column, read_tables
 from trames_synthetic import INJECTION, synthetic_marts, write_marts
 
 from dagster_project.trames import categories
-from dagster_project.trames.campaign import generate_trames
+from dagster_project.trames.campaign import generate_trames, plan
+from dagster_project.trames.loader import load_campaign
+from dagster_project.trames.manifest import read_manifest
+from dagster_project.trames.options import Options
 from dagster_project.trames.common import departement_label
 
 NOW = dt.datetime(2025, 2, 1, 9, 30)
@@ -364,3 +367,27 @@ def test_process_pool_gives_the_same_workbooks(marts, campaign, tmp_path):
     shutil.copytree(campaign[0], tmp_path / "marts")
     generate_trames(tmp_path / "marts", tmp_path / "trames", "run-1", workers=2, now=NOW)
     assert _manifest(tmp_path / "trames" / "2024") == _manifest(year_dir)
+
+
+def test_unchanged_bailleurs_are_not_even_rebuilt(marts, tmp_path):
+    write_marts(marts, tmp_path / "marts")
+    generate_trames(tmp_path / "marts", tmp_path / "trames", "run-1", workers=1, now=NOW)
+    year_dir = tmp_path / "trames" / "2024"
+    # Rows come back from DuckDB in any order: that alone changes nothing.
+    for name, frame in marts.items():
+        frame.reverse().write_parquet(tmp_path / "marts" / f"{name}.parquet")
+    previous = read_manifest(year_dir)
+    year = plan(load_campaign(tmp_path / "marts"), 2024, Options(), previous, year_dir)
+    assert {e.file for e in year.kept} == {f for f, e in previous.items() if e.bailleur_siren}
+    assert all(r.relpath.startswith("regional/") for r in year.reports)
+
+    changed = marts["mart_flux"]["bailleur_siren"][0]
+    flux = marts["mart_flux"].with_columns(
+        pl.when(pl.col("bailleur_siren") == changed).then(pl.col("flux_brut") + 1)
+        .otherwise(pl.col("flux_brut")).alias("flux_brut")
+    )
+    flux.write_parquet(tmp_path / "marts" / "mart_flux.parquet")
+    year = plan(load_campaign(tmp_path / "marts"), 2024, Options(), previous, year_dir)
+    rebuilt = {r.relpath.split("/")[0] for r in year.reports}
+    assert rebuilt == {changed, "regional"}
+    assert all(e.bailleur_siren != changed for e in year.kept)

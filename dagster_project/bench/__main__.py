@@ -43,8 +43,8 @@ def measure_redrops(root: Path, annee: int) -> dict:
     except Exception as exc:  # the pipeline under measure failed: report it, keep measuring
         say(f"[{root.name}] redépôt en échec : {exc!r}")
         return {"erreur": repr(exc)}
-    for executor in runs.EXECUTORS:
-        say(f"[{root.name}] redépôt ({executor}) : {redrops[executor].get('secondes')} s")
+    for launch in runs.LAUNCHES:
+        say(f"[{root.name}] redépôt ({launch}) : {redrops[launch].get('secondes')} s")
     return redrops
 
 
@@ -76,8 +76,8 @@ def table(figures: dict) -> str:
     redrops = figures.get("redepot", {})
     if "erreur" in redrops:
         lines += report.redrop_lines("—", redrops)
-    for executor in (e for e in runs.EXECUTORS if e in redrops):
-        lines += report.redrop_lines(executor, redrops[executor])
+    for launch in (m for m in runs.LAUNCHES if m in redrops):
+        lines += report.redrop_lines(launch, redrops[launch])
     if "campagne_2x" in figures:
         lines += report.campaign_lines(figures["campagne_2x"]["echelle"], figures["campagne_2x"])
         lines += report.ratio_lines(figures["ratio_2x"])

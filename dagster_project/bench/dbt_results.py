@@ -1,6 +1,7 @@
 """Where dbt's time goes in a run: its own run_results.json (dagster-dbt keeps one per run).
 
-dagster-dbt writes each invocation's artifacts to ``dbt/target/<op>-<run id[:7]>-<hash>/``.
+dagster-dbt writes each invocation's artifacts to ``<data>/warehouse/dbt/<op>-<run id[:7]>-<hash>/``
+(``Paths.dbt_artifacts``).
 """
 
 from __future__ import annotations
@@ -9,12 +10,10 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from dagster_project.settings import DBT_PROJECT_DIR
-
 TOP_NODES = 8
 
 
-def run_results_path(run_id: str, target_dir: Path = DBT_PROJECT_DIR / "target") -> Path | None:
+def run_results_path(run_id: str, target_dir: Path) -> Path | None:
     candidates = sorted(target_dir.glob(f"*-{run_id[:7]}-*/run_results.json"),
                         key=lambda p: p.stat().st_mtime)
     return candidates[-1] if candidates else None
@@ -40,7 +39,7 @@ def summarize(run_results: dict, top: int = TOP_NODES) -> dict:
     }
 
 
-def dbt_profile(run_id: str, target_dir: Path = DBT_PROJECT_DIR / "target") -> dict:
+def dbt_profile(run_id: str, target_dir: Path) -> dict:
     path = run_results_path(run_id, target_dir)
     if path is None:
         return {}

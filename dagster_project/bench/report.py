@@ -78,15 +78,14 @@ def campaign_lines(prefix: str, run: dict) -> list[Line]:
     return lines
 
 
-def redrop_lines(executor: str, redrop: dict) -> list[Line]:
-    prefix = f"redépôt [{executor}]"
+def redrop_lines(launch: str, redrop: dict) -> list[Line]:
+    prefix = f"redépôt [{launch}]"
     if "erreur" in redrop:
         return [Line(prefix, redrop["erreur"], ok=False)]
     lines = [
         Line(f"{prefix} bailleur, fichier", f"{redrop['bailleur']} {redrop['fichier_corrige']} "
                                             f"({redrop['statut_fichier_corrige']})"),
-        Line(f"{prefix} job exécuté / job run", f"{redrop['job_execute']} "
-             f"(capteur → {redrop['job_du_capteur']}), {redrop.get('statut')}"),
+        Line(f"{prefix} job du capteur / sensor's job", f"{redrop.get('job')}, {redrop.get('statut')}"),
         Line(f"{prefix} capteur / sensor", seconds(redrop["capteur_secondes"])),
     ]
     lines += [Line(f"{prefix} étape {name}", seconds(s["secondes"]))
@@ -94,6 +93,8 @@ def redrop_lines(executor: str, redrop: dict) -> list[Line]:
     lines += [
         Line(f"{prefix} création du run + orchestration Dagster",
              seconds((redrop.get("creation_run_secondes") or 0) + (redrop.get("orchestration_secondes") or 0))),
+        Line(f"{prefix} hors run (démarrage du processus, chargement du code)",
+             seconds(redrop.get("hors_run_secondes") or 0)),
         Line(f"{prefix} total (capteur + run)", seconds(redrop["secondes"]),
              f"≤ {TARGET_REDROP_S:.0f} s", within(redrop["secondes"], TARGET_REDROP_S)),
         Line(f"{prefix} pic RSS (bench inclus)", gib(redrop["rss_pic_octets"])),

@@ -139,7 +139,9 @@ def run_full_campaign(root: Path, log_file: Path, timeout: float = CAMPAIGN_TIME
         "charge_avant": load_before,
         "charge_apres": load(),
     }
-    return figures | (run_figures(instance, run, started, ended) if run else {"run_id": None})
+    if run is None:
+        return figures | {"run_id": None}
+    return figures | run_figures(instance, run, started, ended, bench_paths(root).dbt_artifacts)
 
 
 def latest_run(instance: dg.DagsterInstance, after: float) -> dg.DagsterRun | None:
@@ -150,7 +152,7 @@ def latest_run(instance: dg.DagsterInstance, after: float) -> dg.DagsterRun | No
 
 
 def run_figures(instance: dg.DagsterInstance, run: dg.DagsterRun, started: float,
-                ended: float) -> dict:
+                ended: float, dbt_artifacts: Path) -> dict:
     """Run status, its stages from the event log, and where the wall time outside steps went."""
     stats = instance.get_run_stats(run.run_id)
     record = instance.get_run_records(dg.RunsFilter(run_ids=[run.run_id]), limit=1)[0]
@@ -175,7 +177,7 @@ def run_figures(instance: dg.DagsterInstance, run: dg.DagsterRun, started: float
             for name, s in stages.items()
         },
         "trames": trames_figures(trames, stages.get("trames")),
-        "dbt": dbt_profile(run.run_id),
+        "dbt": dbt_profile(run.run_id, dbt_artifacts),
     }
 
 
@@ -213,13 +215,10 @@ def evaluate_sensor(instance: dg.DagsterInstance, cursor: str | None) -> dg.Sens
     return landing_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
 
 
-# How the re-drop run is executed: as the daemon would (the run config of the sensor's
-# request, else the job's own default), then all steps in one process, to show what the
-# executor costs. None: the request's.
-EXECUTORS = {
-    "defaut": None,
-    "in_process": QUIET_LOGS | {"execution": {"config": {"in_process": {}}}},
-}
+# Where the re-drop's run executes: in this process, whose code is already loaded (a warm
+# worker), then in a new process as the daemon's run worker does (`dagster job execute`:
+# interpreter start and code loading included).
+LAUNCHES = ("meme_processus", "nouveau_processus")
 
 
 @contextlib.contextmanager
@@ -243,26 +242,22 @@ def output_to(log_file: Path):
 
 
 def run_redrops(root: Path, annee: int) -> dict:
-    """One corrected re-drop per executor, on the campaign just run; figures per executor."""
-    with data_root(root), output_to(root / "bench-redepot.log"):
-        instance = dg.DagsterInstance.get()
+    """One corrected re-drop per launch mode, on the campaign just run; figures per mode."""
+    with data_root(root), output_to(root / "bench-redepot.log"), \
+            dg.DagsterInstance.get() as instance:
         started = time.perf_counter()
         cursor = evaluate_sensor(instance, None).cursor  # the sensor has seen the campaign
         figures = {"capteur_initial_secondes": round(time.perf_counter() - started, 2),
                    "journal": str(root / "bench-redepot.log")}
         original = redrop.largest_tours_file(root / "raw")
-        for n, (executor, run_config) in enumerate(EXECUTORS.items(), start=1):
-            figures[executor], cursor = run_redrop(root, annee, instance, cursor, original, n,
-                                                   run_config)
+        for n, launch in enumerate(LAUNCHES, start=1):
+            figures[launch], cursor = run_redrop(root, annee, instance, cursor, original, n, launch)
     return figures
 
 
 def run_redrop(root: Path, annee: int, instance: dg.DagsterInstance, cursor: str | None,
-               original: Path, n: int, run_config: dict | None) -> tuple[dict, str | None]:
+               original: Path, n: int, launch: str) -> tuple[dict, str | None]:
     """Drop the ``n``-th correction of ``original``; time the sensor and the run it asks for."""
-    from dagster_project.defs.automation.definitions import campaign_job
-    from dagster_project.defs.automation.partitions import campaign_tags
-
     dropped, nb_rows = redrop.drop_correction(original, n)
     started = time.perf_counter()
     with TreeSampler(os.getpid()) as sampler:
@@ -273,19 +268,11 @@ def run_redrop(root: Path, annee: int, instance: dg.DagsterInstance, cursor: str
             keys = sorted({r.partition_key for r in requests})
             return {"erreur": f"le capteur demande {len(requests)} exécution(s) : {keys}"}, result.cursor
         request = requests[0]
-        job = sensor_job()
-        covers_outputs = dg.AssetKey(TRAMES_ASSET) in job.asset_layer.selected_asset_keys
-        if covers_outputs:  # what the daemon runs: the sensor's own job
-            target, tags = sensor_job, request.tags | {"dagster/partition": request.partition_key}
-        else:  # the sensor only ingests: refresh everything downstream with the campaign job
-            target, tags = campaign_job, campaign_tags([request.partition_key], annee)
+        tags = request.tags | {"dagster/partition": request.partition_key}
         run_started = time.perf_counter()
-        executed = dg.execute_job(dg.reconstructable(target), instance=instance, tags=tags,
-                                  run_config=request.run_config if run_config is None else run_config,
-                                  raise_on_error=False)
+        run = execute_run(instance, tags, launch)
         run_seconds = time.perf_counter() - run_started
     total = time.perf_counter() - started
-    run = instance.get_run_by_id(executed.run_id)
     figures = {
         "bailleur": request.partition_key,
         "fichier_original": original.relative_to(root / "raw").as_posix(),
@@ -293,15 +280,30 @@ def run_redrop(root: Path, annee: int, instance: dg.DagsterInstance, cursor: str
         "lignes_corrigees": nb_rows,
         "statut_fichier_corrige": file_status(root, dropped),
         "capteur_secondes": round(sensor_seconds, 2),
-        "job_du_capteur": job.name,
-        "job_du_capteur_couvre_les_trames": covers_outputs,
-        "job_execute": run.job_name,
+        "lancement": launch,
         "secondes": round(total, 2),
         "rss_pic_octets": sampler.peak,
         "cpu_secondes": round(sampler.cpu_seconds, 1),
-        "trames_reecrites": rewritten_trames(root, annee, executed.run_id, request.partition_key),
     }
-    return figures | run_figures(instance, run, run_started, run_started + run_seconds), result.cursor
+    if run is None:
+        return figures | {"erreur": "aucune exécution enregistrée"}, result.cursor
+    return figures | {
+        "trames_reecrites": rewritten_trames(root, annee, run.run_id, request.partition_key),
+    } | run_figures(instance, run, run_started, run_started + run_seconds,
+                    bench_paths(root).dbt_artifacts), result.cursor
+
+
+def execute_run(instance: dg.DagsterInstance, tags: dict, launch: str) -> dg.DagsterRun | None:
+    """Execute the sensor's job with the request's tags, here or in a new process."""
+    if launch == "meme_processus":
+        done = dg.execute_job(dg.reconstructable(sensor_job), instance=instance, tags=tags,
+                              run_config=QUIET_LOGS, raise_on_error=False)
+        return instance.get_run_by_id(done.run_id)
+    started = time.time()
+    subprocess.run([sys.executable, "-m", "dagster", "job", "execute",
+                    "-m", "dagster_project.definitions", "-j", sensor_job().name,
+                    "--tags", json.dumps(tags)], check=False)
+    return latest_run(instance, after=started)
 
 
 def file_status(root: Path, dropped: Path) -> str | None:

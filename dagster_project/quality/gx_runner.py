@@ -1,7 +1,8 @@
 """Validate a Polars frame against a suite with Great Expectations 1.x, in memory.
 
 GX takes seconds to import, so it is imported lazily (loading the Dagster code location must
-not pay for it) and its ephemeral context is built once per process. Only the columns the
+not pay for it) and its ephemeral context is built once per process, possibly ahead of time in
+a background thread (``prepare_in_background``) while the process waits for something else. Only the columns the
 suite reads are converted to pandas (GX has no Polars engine, and it hashes the whole batch).
 Row-level expectations report the positions of the offending rows (``result_format``
 COMPLETE), which is what lets a failure be pinned on the bailleurs whose rows fail.
@@ -10,6 +11,7 @@ COMPLETE), which is what lets a failure be pinned on the bailleurs whose rows fa
 from __future__ import annotations
 
 import copy
+import threading
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -31,8 +33,28 @@ class ExpectationResult:
     error: str | None = None  # why GX could not evaluate it
 
 
-@cache
+_context_lock = threading.Lock()
+
+
 def _batch_definition() -> Any:
+    with _context_lock:  # one context per process, even when a background thread builds it
+        return _build_batch_definition()
+
+
+def prepare_in_background() -> None:
+    """Import GX and build its context in a daemon thread (≈ 8 s, mostly imports)."""
+    threading.Thread(target=_prepare_quietly, name="gx-prepare", daemon=True).start()
+
+
+def _prepare_quietly() -> None:
+    try:
+        _batch_definition()
+    except Exception:  # noqa: BLE001 — the first validation builds it again and reports why
+        pass
+
+
+@cache
+def _build_batch_definition() -> Any:
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,

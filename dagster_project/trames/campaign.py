@@ -11,6 +11,7 @@ import datetime as dt
 import multiprocessing
 import os
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -18,7 +19,14 @@ from pathlib import Path
 
 from dagster_project.trames import etat, previsionnel, regional, reservataire, territoire
 from dagster_project.trames.loader import BailleurMarts, Campaign, load_campaign
-from dagster_project.trames.manifest import Entry, is_current, read_manifest, write_manifest
+from dagster_project.trames.inputs import input_digest
+from dagster_project.trames.manifest import (
+    Entry,
+    is_current,
+    is_intact,
+    read_manifest,
+    write_manifest,
+)
 from dagster_project.trames.model import Report
 from dagster_project.trames.options import Options
 from dagster_project.trames.render import RenderTask, write_report
@@ -63,22 +71,41 @@ def bailleur_reports(b: BailleurMarts, options: Options) -> list[Report]:
     return reports
 
 
-def plan(campaign: Campaign, options: Options) -> dict[int, list[Report]]:
-    """All reports per year; blocked bailleurs get none and are left out of the regional detail."""
-    by_year: dict[int, list[Report]] = {annee: [] for annee in campaign.annees}
-    published: dict[int, list[BailleurMarts]] = {annee: [] for annee in campaign.annees}
+@dataclass
+class YearPlan:
+    """One campaign year: the reports to build (and compare with the manifest) and the manifest
+    entries kept without building, those of bailleurs whose inputs did not change."""
+
+    reports: list[Report] = field(default_factory=list)
+    kept: list[Entry] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # report path → its input digest
+
+
+def plan(campaign: Campaign, annee: int, options: Options, previous: dict[str, Entry],
+         year_dir: Path) -> YearPlan:
+    """Blocked bailleurs get no reports and are left out of the regional detail."""
+    year = YearPlan()
+    entries_of: dict[str, list[Entry]] = defaultdict(list)
+    for entry in previous.values():
+        entries_of[entry.bailleur_siren].append(entry)
+    published = []
     for key, b in campaign.bailleurs.items():
-        if key in campaign.blocked:
+        if b.annee != annee or key in campaign.blocked:
             continue
-        by_year[b.annee].extend(bailleur_reports(b, options))
-        published[b.annee].append(b)
-    for annee in campaign.annees:
-        blocked = [siren for siren, year in campaign.blocked if year == annee]
-        by_year[annee].extend(
-            regional.build_all(annee, campaign.regional, published[annee], blocked)
-        )
-        by_year[annee] = _unique_paths(by_year[annee])
-    return by_year
+        published.append(b)
+        digest = input_digest(b, options)
+        old = entries_of.get(b.siren, [])
+        if old and all(e.input_digest == digest and is_intact(e, year_dir) for e in old):
+            year.kept.extend(old)
+            continue
+        for report in _unique_paths(bailleur_reports(b, options)):
+            year.reports.append(report)
+            year.digests[report.relpath] = digest
+    blocked = [siren for siren, y in campaign.blocked if y == annee]
+    year.reports.extend(_unique_paths(
+        regional.build_all(annee, campaign.regional, published, blocked)
+    ))
+    return year
 
 
 def _unique_paths(reports: list[Report]) -> list[Report]:
@@ -129,23 +156,28 @@ def generate_trames(
         blocked={f"{siren}_{annee}": reason for (siren, annee), reason in campaign.blocked.items()}
     )
     stamp = now.isoformat()
-    for annee, reports in plan(campaign, options or Options()).items():
+    options = options or Options()
+    for annee in campaign.annees:
         year_dir = trames_dir / str(annee)
         previous = read_manifest(year_dir)
-        entries: dict[str, Entry] = {}
+        year = plan(campaign, annee, options, previous, year_dir)
+        entries = {entry.file: entry for entry in year.kept}
+        result.unchanged += len(year.kept)
         tasks = []
-        for report in reports:
+        for report in year.reports:
             old = previous.get(report.relpath)
+            digest = year.digests.get(report.relpath, "")
             if is_current(old, report, year_dir):
-                entries[report.relpath] = old
+                entries[report.relpath] = replace(old, input_digest=digest)
                 result.unchanged += 1
             else:
                 tasks.append((report, year_dir / report.relpath, run_id, now))
-        by_path = {report.relpath: report for report in reports}
+        by_path = {report.relpath: report for report in year.reports}
         for relpath, sha in _render_all(tasks, workers or default_workers()):
-            entries[relpath] = Entry.of(by_path[relpath], sha, run_id, stamp)
+            entries[relpath] = Entry.of(by_path[relpath], sha, run_id, stamp,
+                                        year.digests.get(relpath, ""))
             result.written.append(f"{annee}/{relpath}")
-        for stale in previous.keys() - by_path.keys():
+        for stale in previous.keys() - entries.keys():
             (year_dir / stale).unlink(missing_ok=True)
             result.removed += 1
         write_manifest(year_dir, annee, list(entries.values()))

@@ -1,7 +1,8 @@
 """The manifest of a campaign year: every trame, its recipient and its SHA-256 (CSV and JSON).
 
 It is also the memory of incremental runs: a trame whose content fingerprint is unchanged and
-whose file still has the recorded SHA-256 is not rewritten.
+whose file still has the recorded SHA-256 is not rewritten; a bailleur whose input digest
+(inputs.py) is unchanged keeps its entries without its reports being built at all.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ class Entry:
     fingerprint: str
     run_id: str
     generated_at: str
+    input_digest: str  # of the bailleur's inputs (inputs.py); empty for regional trames
 
     @classmethod
-    def of(cls, report: Report, sha256: str, run_id: str, generated_at: str) -> Entry:
+    def of(cls, report: Report, sha256: str, run_id: str, generated_at: str,
+           input_digest: str) -> Entry:
         return cls(
             file=report.relpath,
             kind=report.kind,
@@ -50,6 +53,7 @@ class Entry:
             fingerprint=report.fingerprint,
             run_id=run_id,
             generated_at=generated_at,
+            input_digest=input_digest,
         )
 
 
@@ -66,8 +70,13 @@ def read_manifest(year_dir: Path) -> dict[str, Entry]:
 
 def is_current(entry: Entry | None, report: Report, year_dir: Path) -> bool:
     """True when the file on disk is the one the manifest recorded for this very content."""
-    if entry is None or entry.fingerprint != report.fingerprint:
-        return False
+    return (
+        entry is not None and entry.fingerprint == report.fingerprint and is_intact(entry, year_dir)
+    )
+
+
+def is_intact(entry: Entry, year_dir: Path) -> bool:
+    """True when the file on disk is still the one the manifest recorded."""
     path = year_dir / entry.file
     return path.is_file() and sha256_of(path) == entry.sha256
 

@@ -127,30 +127,9 @@ def campaign_summary(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 # bailleur's re-drop refreshes its figures, the regional consolidations and the trames.
 CAMPAIGN_SELECTION = dg.AssetSelection.all()
 
-# One process per step: steps never share a process-wide DuckDB instance (dbt-duckdb keeps its
-# connection open in the process that ran dbt). One step at a time: after ingestion every step
-# waits for the duckdb_writer pool anyway, and a step blocked on a pool backs off for up to
-# 15 s. Steps fork from a server that has already imported the code and Great Expectations
-# (5 s and 6 s per step otherwise).
-CAMPAIGN_EXECUTION = {
-    "execution": {
-        "config": {
-            "multiprocess": {
-                "max_concurrent": 1,
-                "start_method": {
-                    "forkserver": {
-                        "preload_modules": ["dagster_project.definitions", "great_expectations"]
-                    }
-                },
-            }
-        }
-    }
-}
-
 campagne = dg.define_asset_job(
     CAMPAIGN_JOB,
     selection=CAMPAIGN_SELECTION,
-    config=CAMPAIGN_EXECUTION,
     description="Toute la campagne d'une année de bilan : ingestion de tous les bailleurs, "
     "dbt, contrôles, publication, trames, résumé.",
 )

@@ -79,9 +79,9 @@ def summary_markdown(summary: IngestSummary) -> str:
     return "\n".join(lines)
 
 
-def ingestion_job(selection: dg.AssetSelection = INGESTION_SELECTION, config: dict | None = None):
+def ingestion_job(selection: dg.AssetSelection = INGESTION_SELECTION):
     """The job the sensor runs; the code location widens ``selection`` to the downstream assets."""
-    return dg.define_asset_job(INGESTION_JOB_NAME, selection=selection, config=config)
+    return dg.define_asset_job(INGESTION_JOB_NAME, selection=selection)
 
 
 @dg.sensor(name="landing_sensor", job_name=INGESTION_JOB_NAME, minimum_interval_seconds=30,
@@ -117,11 +117,9 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     )
 
 
-def defs(
-    job_selection: dg.AssetSelection = INGESTION_SELECTION, job_config: dict | None = None
-) -> dg.Definitions:
+def defs(job_selection: dg.AssetSelection = INGESTION_SELECTION) -> dg.Definitions:
     return dg.Definitions(
         assets=[landing_fichiers, raw_ingestion],
-        jobs=[ingestion_job(job_selection, job_config)],
+        jobs=[ingestion_job(job_selection)],
         sensors=[landing_sensor],
     )

@@ -30,15 +30,18 @@ def dbt_executable() -> str:
 
 
 def dbt_env(p: Paths) -> dict[str, str]:
-    """Environment dbt needs: the data root its profile and sources resolve paths from."""
-    return {"FLUX_DATA_DIR": str(p.data)}
+    """Environment dbt needs: the data root its profile and sources resolve paths from, and
+    the target folder of that data root (dagster-dbt starts each invocation from the
+    ``partial_parse.msgpack`` it finds there)."""
+    artifacts = str(p.dbt_artifacts)
+    return {"FLUX_DATA_DIR": str(p.data), "DBT_TARGET_PATH": artifacts, "DBT_LOG_PATH": artifacts}
 
 
 def export_dbt_env(p: Paths) -> None:
     """Pin dbt's environment in this process (dagster-dbt passes os.environ to dbt) and make
     sure the warehouse folder exists (DuckDB creates the file, not its folder)."""
     os.environ.update(dbt_env(p))
-    p.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    p.dbt_artifacts.mkdir(parents=True, exist_ok=True)
 
 
 def parse_vars(text: str) -> dict[str, Any]:
@@ -83,12 +86,13 @@ def run_dbt(
 ) -> subprocess.CompletedProcess[str]:
     """Run dbt on this project against the data folder of ``p``; raise with dbt's log on failure.
 
-    dbt's target and log folders default to ``<data>/warehouse/dbt`` so that runs on different
+    dbt's target and log folders default to ``p.dbt_artifacts`` so that runs on different
     data folders (tests in parallel) never share them.
     """
-    p.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    target = target_path or p.warehouse.parent / "dbt"
-    env = {**os.environ, **dbt_env(p), "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target)}
+    env = {**os.environ, **dbt_env(p)}
+    if target_path is not None:
+        env |= {"DBT_TARGET_PATH": str(target_path), "DBT_LOG_PATH": str(target_path)}
+    p.dbt_artifacts.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(cli_command(args), capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} a échoué :\n{done.stdout}\n{done.stderr}")

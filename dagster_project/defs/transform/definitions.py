@@ -12,7 +12,9 @@ from dagster_project.defs.transform.dbt_cli import (
     export_dbt_env,
     parse_vars,
 )
+from dagster_project.defs.transform.dbt_resource import FluxDbtCliResource, keep_parse_state
 from dagster_project.defs.transform.row_counts import count_table_rows
+from dagster_project.quality.gx_runner import prepare_in_background
 from dagster_project.defs.transform.translator import FluxDbtTranslator
 from dagster_project.settings import DBT_PROJECT_DIR, DUCKDB_WRITER_POOL, paths
 
@@ -51,18 +53,24 @@ def flux_dbt_assets() -> dg.AssetsDefinition:
         name="flux_dbt",
     )
     def _flux_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-        export_dbt_env(paths())
+        p = paths()
+        export_dbt_env(p)
+        # This process only waits for dbt: meanwhile, import Great Expectations for the checks
+        # that follow (≈ 8 s).
+        prepare_in_background()
         # The counting rules' unit tests prove the SQL in CI (tests/test_dbt_build.py); a
         # campaign run skips them: they test code, not the bailleurs' data.
         args = [*build_args(dbt_vars=parse_vars(config.vars_json)),
                 "--exclude-resource-type", "unit_test"]
-        events = list(dbt.cli(args, context=context).stream())  # dbt has exited
+        invocation = dbt.cli(args, context=context)
+        events = list(invocation.stream())  # dbt has exited, successfully
+        keep_parse_state(invocation.target_path, p.dbt_artifacts)
         tables = {
             e.output_name: context.asset_key_for_output(e.output_name).path[-1]
             for e in events
             if isinstance(e, dg.Output)
         }
-        counts = count_table_rows(paths().warehouse, tables.values())
+        counts = count_table_rows(p.warehouse, tables.values())
         for event in events:
             table = tables.get(getattr(event, "output_name", None))
             if isinstance(event, dg.Output) and table in counts:
@@ -77,7 +85,7 @@ def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[flux_dbt_assets()],
         resources={
-            "dbt": DbtCliResource(
+            "dbt": FluxDbtCliResource(
                 project_dir=project,
                 profiles_dir=str(PROFILES_DIR),
                 dbt_executable=dbt_executable(),
