@@ -97,11 +97,11 @@ def test_campaign_run_is_recorded_in_the_persistent_instance(campaign):
 
 
 def test_yearly_schedule_runs_the_previous_year_over_all_its_bailleurs(acceptance_landing):
-    with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(
-            instance=instance,
-            scheduled_execution_time=datetime(2025, 3, 5, 6, tzinfo=ZoneInfo("Europe/Paris")),
-        )
+    # The contexts are closed: the instance one opens would stay the process's current one.
+    with dg.instance_for_test() as instance, dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=datetime(2025, 3, 5, 6, tzinfo=ZoneInfo("Europe/Paris")),
+    ) as context:
         request = campagne_annuelle(context)
         keys = instance.get_dynamic_partitions(BAILLEURS_PARTITIONS)
     assert isinstance(request, dg.RunRequest)
@@ -111,9 +111,9 @@ def test_yearly_schedule_runs_the_previous_year_over_all_its_bailleurs(acceptanc
 
 
 def test_yearly_schedule_skips_a_year_without_files(acceptance_landing):
-    with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=datetime(2027, 3, 5, 6))
+    with dg.instance_for_test() as instance, dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=datetime(2027, 3, 5, 6)
+    ) as context:
         assert isinstance(campagne_annuelle(context), dg.SkipReason)
 
 
