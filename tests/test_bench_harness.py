@@ -181,3 +181,14 @@ def test_sampler_counts_the_cpu_of_short_lived_children():
                                  "while time.process_time() - t < 1.0: pass\ntime.sleep(0.5)"])
         busy.wait()
     assert sampler.cpu_seconds >= 0.5
+
+
+def test_only_the_campaign_itself_is_judged_on_the_end_to_end_target():
+    run = {"generation": {"reutilisee": True}, "secondes": 200.0, "code_retour": 0,
+           "cpu_secondes": 300.0, "rss_pic_octets": 2**30, "rss_max_un_processus_octets": 2**29}
+
+    def end_to_end(lines):
+        return next(line for line in lines if "bout en bout" in line.label)
+
+    assert end_to_end(report.campaign_lines("idf", run)).ok is False
+    assert end_to_end(report.campaign_lines("idf2", run, judged=False)).ok is None

@@ -79,7 +79,8 @@ def table(figures: dict) -> str:
     for launch in (m for m in runs.LAUNCHES if m in redrops):
         lines += report.redrop_lines(launch, redrops[launch])
     if "campagne_2x" in figures:
-        lines += report.campaign_lines(figures["campagne_2x"]["echelle"], figures["campagne_2x"])
+        lines += report.campaign_lines(figures["campagne_2x"]["echelle"], figures["campagne_2x"],
+                                       judged=False)
         lines += report.ratio_lines(figures["ratio_2x"])
     machine = figures["machine"]
     lines.append(report.Line("machine : cœurs, charge début → fin",
