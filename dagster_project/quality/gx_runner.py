@@ -2,8 +2,9 @@
 
 GX takes seconds to import, so it is imported lazily (loading the Dagster code location must
 not pay for it) and its ephemeral context is built once per process, possibly ahead of time in
-a background thread (``prepare_in_background``) while the process waits for something else. Only the columns the
-suite reads are converted to pandas (GX has no Polars engine, and it hashes the whole batch).
+a background thread (``prepare_in_background``) while the process waits for something else.
+Only the columns the suite reads are converted to pandas (GX has no Polars engine, and it
+hashes the whole batch).
 Row-level expectations report the positions of the offending rows (``result_format``
 COMPLETE), which is what lets a failure be pinned on the bailleurs whose rows fail.
 """

@@ -14,8 +14,8 @@ from dagster_project.defs.transform.dbt_cli import (
 )
 from dagster_project.defs.transform.dbt_resource import FluxDbtCliResource, keep_parse_state
 from dagster_project.defs.transform.row_counts import count_table_rows
-from dagster_project.quality.gx_runner import prepare_in_background
 from dagster_project.defs.transform.translator import FluxDbtTranslator
+from dagster_project.quality.gx_runner import prepare_in_background
 from dagster_project.settings import DBT_PROJECT_DIR, DUCKDB_WRITER_POOL, paths
 
 ROW_COUNT = "dagster/row_count"
