@@ -149,3 +149,13 @@ def test_a_redrop_by_one_bailleur_recomputes_everything_downstream():
     keys = {k.to_user_string() for k in defs.resolve_job_def(job.job_name).asset_layer.executable_asset_keys}
     assert {"raw/tours", "mart_flux", "quality_scorecard", "published_marts", "trames",
             "campaign_summary"} <= keys
+
+
+def test_every_job_runs_its_steps_in_the_run_process():
+    """A process per step cost 3–15 s each (docs/benchmark.md); a job-level executor config
+    was silently not applied to the partitioned sensor job, so the default is the code
+    location's."""
+    defs = code_location()
+    (sensor_job,) = defs.resolve_sensor_def("landing_sensor").targets
+    for name in (CAMPAIGN_JOB, sensor_job.job_name):
+        assert defs.resolve_job_def(name).executor_def is dg.in_process_executor, name

@@ -16,6 +16,7 @@ from trames_synthetic import INJECTION, synthetic_marts, write_marts
 
 from dagster_project.trames import categories
 from dagster_project.trames.campaign import generate_trames, plan
+from dagster_project.trames.inputs import digested_files
 from dagster_project.trames.loader import load_campaign
 from dagster_project.trames.manifest import read_manifest
 from dagster_project.trames.options import Options
@@ -391,3 +392,9 @@ def test_unchanged_bailleurs_are_not_even_rebuilt(marts, tmp_path):
     rebuilt = {r.relpath.split("/")[0] for r in year.reports}
     assert rebuilt == {changed, "regional"}
     assert all(e.bailleur_siren != changed for e in year.kept)
+
+
+def test_the_input_digest_covers_the_code_and_the_labels_of_the_seeds():
+    names = {path.name for path in digested_files()}
+    assert {"reservataire.py", "render.py", "categories.py"} <= names
+    assert {"ref_categories_reservataire.csv", "ref_typologies.csv", "ref_communes.csv"} <= names

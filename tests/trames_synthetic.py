@@ -34,6 +34,8 @@ DIMENSIONS = {
 }
 INJECTION = '=HYPERLINK("http://exemple.invalid","clic")'
 OPERATIONS = ["MUTATION_INTERNE", "RENOUVELLEMENT_URBAIN", "VENTE_HLM"]
+# The columns of a ventilation cell, as _ventilation returns them.
+VENTILATION_FIELDS = ("dimension", "valeur", "libelle", "ordre", "proposes", "attribues")
 
 
 def _split(total: int, labels: list, rng: random.Random) -> dict:
@@ -47,7 +49,7 @@ def _split(total: int, labels: list, rng: random.Random) -> dict:
 def _ventilation(
     p: int, a: int, communes: list[str], rng: random.Random, names: dict, unknown: bool
 ):
-    """Non-zero (dimension, valeur, libelle, ordre, proposes, attribues) cells summing to p and a."""
+    """Non-zero cells (VENTILATION_FIELDS) summing to p and a."""
     rows = []
     for dimension, values in [*DIMENSIONS.items(), ("commune", [(c, names[c]) for c in communes])]:
         values = values + (
@@ -246,20 +248,7 @@ def synthetic_marts(n_bailleurs: int, seed: int = 7) -> dict[str, pl.DataFrame]:
                     {
                         **key,
                         "reservataire_code": code,
-                        **dict(
-                            zip(
-                                (
-                                    "dimension",
-                                    "valeur",
-                                    "libelle",
-                                    "ordre",
-                                    "proposes",
-                                    "attribues",
-                                ),
-                                row,
-                                strict=True,
-                            )
-                        ),
+                        **dict(zip(VENTILATION_FIELDS, row, strict=True)),
                     }
                 )
             for kind in ("RESERVATAIRE", "PREVISIONNEL"):
@@ -329,20 +318,7 @@ def synthetic_marts(n_bailleurs: int, seed: int = 7) -> dict[str, pl.DataFrame]:
                 out["mart_territoire_ventilation"].append(
                     {
                         **tkey,
-                        **dict(
-                            zip(
-                                (
-                                    "dimension",
-                                    "valeur",
-                                    "libelle",
-                                    "ordre",
-                                    "proposes",
-                                    "attribues",
-                                ),
-                                row,
-                                strict=True,
-                            )
-                        ),
+                        **dict(zip(VENTILATION_FIELDS, row, strict=True)),
                     }
                 )
             if ttype != "DEPARTEMENT":

@@ -69,6 +69,11 @@ def categories_reservataire() -> dict[str, str]:
     return dict(_ordered("ref_categories_reservataire", "categorie", "libelle", "ordre"))
 
 
+def categorie_reservataire_label(code: str) -> str:
+    """French label of a réservataire category; the code itself when the seed has none."""
+    return categories_reservataire().get(code, code)
+
+
 @cache
 def categories_etat() -> frozenset[str]:
     seed = load_seed("ref_categories_reservataire")

@@ -58,7 +58,6 @@ def state_reservataires(b: BailleurMarts, dep: str) -> pl.DataFrame:
 
 
 def state_part_table(states: pl.DataFrame) -> Table:
-    labels = categories.categories_reservataire()
     rows = []
     for row in states.iter_rows(named=True):
         droit = round_half_up(row["droit"])
@@ -67,9 +66,7 @@ def state_part_table(states: pl.DataFrame) -> Table:
             (
                 text(row["reservataire_code"]),
                 text(row["reservataire_nom"]),
-                labels.get(
-                    text(row["reservataire_categorie"]), text(row["reservataire_categorie"])
-                ),
+                categories.categorie_reservataire_label(text(row["reservataire_categorie"])),
                 as_int(row["proposes"]),
                 as_int(row["attribues"]),
                 as_int(row["repris"]),

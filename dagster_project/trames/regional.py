@@ -34,14 +34,11 @@ def _concat(bailleurs: list[BailleurMarts], mart: str) -> pl.DataFrame:
 
 
 def reservataires_table(regional: pl.DataFrame) -> Table:
-    labels = categories.categories_reservataire()
     rows = tuple(
         (
             text(row.get("reservataire_id")),
             text(row.get("reservataire_nom")),
-            labels.get(
-                text(row.get("reservataire_categorie")), text(row.get("reservataire_categorie"))
-            ),
+            categories.categorie_reservataire_label(text(row.get("reservataire_categorie"))),
             text(row.get("reservataire_siren")),
             as_int(row.get("nb_bailleurs")),
             as_int(row.get("proposes")),

@@ -6,12 +6,7 @@ select
     v.annee,
     v.destinataire as reservataire_code,
     v.destination_type,
-    v.dimension,
-    v.valeur,
-    coalesce(d.libelle, v.valeur) as libelle,
-    coalesce(d.ordre, 9999) as ordre,
-    count(*) filter (where v.propose) as proposes,
-    count(*) filter (where v.attribue) as attribues
+    {{ ventilation_cells('v') }}
 from {{ ref('int_destination_ventilation') }} as v
 left join {{ ref('int_dimension_valeurs') }} as d using (dimension, valeur)
 where v.destination_type <> 'HORS_FLUX'

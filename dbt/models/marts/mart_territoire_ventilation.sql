@@ -23,12 +23,7 @@ select
     l.annee,
     l.territoire_type,
     l.territoire_code,
-    l.dimension,
-    l.valeur,
-    coalesce(d.libelle, l.valeur) as libelle,
-    coalesce(d.ordre, 9999) as ordre,
-    count(*) filter (where l.propose) as proposes,
-    count(*) filter (where l.attribue) as attribues
+    {{ ventilation_cells('l') }}
 from logements as l
 left join {{ ref('int_dimension_valeurs') }} as d using (dimension, valeur)
 group by all
