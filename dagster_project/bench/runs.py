@@ -294,14 +294,17 @@ def run_redrop(root: Path, annee: int, instance: dg.DagsterInstance, cursor: str
 
 
 def execute_run(instance: dg.DagsterInstance, tags: dict, launch: str) -> dg.DagsterRun | None:
-    """Execute the sensor's job with the request's tags, here or in a new process."""
+    """Execute the sensor's job with the request's tags, here or in a new process (which
+    loads the code itself: naming the job must not load it here)."""
+    from dagster_project.defs.ingest.definitions import landing_sensor
+
     if launch == "meme_processus":
         done = dg.execute_job(dg.reconstructable(sensor_job), instance=instance, tags=tags,
                               run_config=QUIET_LOGS, raise_on_error=False)
         return instance.get_run_by_id(done.run_id)
     started = time.time()
     subprocess.run([sys.executable, "-m", "dagster", "job", "execute",
-                    "-m", "dagster_project.definitions", "-j", sensor_job().name,
+                    "-m", "dagster_project.definitions", "-j", landing_sensor.job_name,
                     "--tags", json.dumps(tags)], check=False)
     return latest_run(instance, after=started)
 
