@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import json
 import os
 import shutil
 import sys
@@ -46,16 +47,28 @@ from dagster_project.summary import (
 
 LAUNCH_TAG = "flux/lancement"
 # Written into <data>/.dagster/dagster.yaml: DuckDB has one writer, so every pool (there is
-# one, duckdb_writer) admits one step at a time, across all runs of the instance.
+# one, duckdb_writer) admits one step at a time, across all runs of the instance. The event log
+# is Dagster's SQLite one, in its default folder, with its engines kept (event_log.py).
 INSTANCE_YAML = """\
 # Généré par `python -m dagster_project.campaign instance` (dagster_project/campaign.py).
 concurrency:
   pools:
     default_limit: 1
     granularity: op
+event_log_storage:
+  module: dagster_project.event_log
+  class: PooledSqliteEventLogStorage
+  config:
+    base_dir: {event_log_dir}
 telemetry:
   enabled: false
 """
+
+
+def instance_yaml(home: Path) -> str:
+    return INSTANCE_YAML.format(event_log_dir=json.dumps(str(home / "history" / "runs")))
+
+
 # Progress lines replace Dagster's console log; every event stays in the instance (make dev).
 RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -67,7 +80,7 @@ def prepare_instance() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not explicit or not config.exists():
-        config.write_text(INSTANCE_YAML, encoding="utf-8")
+        config.write_text(instance_yaml(home.resolve()), encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home.resolve())
     return home.resolve()
 

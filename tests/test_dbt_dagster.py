@@ -40,6 +40,8 @@ def test_dagster_builds_the_marts_with_row_counts_checks_and_run_config(
     }
     assert materialized["mart_bilan_reservataire"]["dagster/row_count"].value == 30
     assert materialized["fct_tours"]["dagster/row_count"].value == 250
+    assert materialized["ref_typologies"]["dagster/row_count"].value > 0  # seeds too
+    assert "dagster/row_count" not in materialized["dim_logement"]  # a view: not recomputed
     checks = result.get_asset_check_evaluations()
     assert len(checks) > 50
     assert [c.check_name for c in checks if not c.passed] == []

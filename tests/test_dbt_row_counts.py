@@ -1,26 +1,25 @@
-"""Row counts read from the warehouse after dbt: tables counted, views skipped."""
+"""Row counts logged by the tables' post-hook, read from dbt's event stream (the end-to-end
+path, dbt → Dagster materialization metadata, is in test_dbt_dagster.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
-import duckdb
-
-from dagster_project.defs.transform.row_counts import count_table_rows
+from dagster_project.defs.transform.row_counts import logged_row_count
 
 
-def test_counts_base_tables_only_and_closes_the_file(tmp_path: Path) -> None:
-    warehouse = tmp_path / "flux.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("create table mart_flux as select * from range(3)")
-        con.execute("create view stg_tours as select * from range(5)")
-
-    counts = count_table_rows(warehouse, ["mart_flux", "stg_tours", "absent"])
-
-    assert counts == {"mart_flux": 3}
-    with duckdb.connect(str(warehouse)) as con:  # the read-only handle is gone
-        con.execute("drop table mart_flux")
+def dbt_event(name: str, msg: str, unique_id: str | None = "model.flux.fct_tours") -> DbtCoreCliEventMessage:
+    data = {"node_info": {"unique_id": unique_id}} if unique_id else {}
+    return DbtCoreCliEventMessage(raw_event={"info": {"name": name, "msg": msg}, "data": data},
+                                  event_history_metadata={})
 
 
-def test_no_warehouse_no_counts(tmp_path: Path) -> None:
-    assert count_table_rows(tmp_path / "missing.duckdb", ["mart_flux"]) == {}
+def test_a_row_count_line_names_its_node_and_rows() -> None:
+    assert logged_row_count(dbt_event("JinjaLogInfo", "flux_row_count 1234")) == (
+        "model.flux.fct_tours", 1234)
+
+
+def test_other_lines_are_not_row_counts() -> None:
+    assert logged_row_count(dbt_event("JinjaLogInfo", "autre message")) is None
+    assert logged_row_count(dbt_event("LogModelResult", "flux_row_count 3")) is None
+    assert logged_row_count(dbt_event("JinjaLogInfo", "flux_row_count 3", unique_id=None)) is None

@@ -9,7 +9,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.campaign import INSTANCE_YAML
+from dagster_project.campaign import instance_yaml
 from dagster_project.defs.automation.definitions import published_marts
 from dagster_project.settings import DUCKDB_WRITER_POOL
 from tests.test_ops_publish import count, write_warehouse
@@ -68,6 +68,6 @@ def test_duckdb_writers_share_one_pool_limited_to_one(tmp_path):
     for key in writers:
         assert graph.get(key).pools == {DUCKDB_WRITER_POOL}, key
 
-    (tmp_path / "dagster.yaml").write_text(INSTANCE_YAML)
+    (tmp_path / "dagster.yaml").write_text(instance_yaml(tmp_path))
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 1

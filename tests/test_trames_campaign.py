@@ -15,7 +15,13 @@ from trames_readback import all_text, by_first_column, read_tables
 from trames_synthetic import INJECTION, synthetic_marts, write_marts
 
 from dagster_project.trames import categories
-from dagster_project.trames.campaign import generate_trames, plan
+from dagster_project.trames.campaign import (
+    WORKBOOKS_PER_WORKER_START,
+    auto_workers,
+    default_workers,
+    generate_trames,
+    plan,
+)
 from dagster_project.trames.inputs import digested_files
 from dagster_project.trames.loader import load_campaign
 from dagster_project.trames.manifest import read_manifest
@@ -398,3 +404,9 @@ def test_the_input_digest_covers_the_code_and_the_labels_of_the_seeds():
     names = {path.name for path in digested_files()}
     assert {"reservataire.py", "render.py", "categories.py"} <= names
     assert {"ref_categories_reservataire.csv", "ref_typologies.csv", "ref_communes.csv"} <= names
+
+
+def test_worker_processes_only_for_batches_worth_starting_them():
+    assert auto_workers(67) == 1  # one bailleur's re-drop: written in-process
+    assert auto_workers(2 * WORKBOOKS_PER_WORKER_START) == min(2, default_workers())
+    assert auto_workers(100_000) == default_workers()

@@ -14,7 +14,7 @@ class TramesConfig(dg.Config):
     seuil_hors_qpv: float = _DEFAULTS.seuil_hors_qpv
     plafond_etat: float = _DEFAULTS.plafond_etat
     plafond_fonctionnaires: float = _DEFAULTS.plafond_fonctionnaires
-    workers: int = 0  # processes rendering workbooks; 0 = one per available core
+    workers: int = 0  # processes rendering workbooks; 0 = one per core, if the batch is worth it
 
 
 @dg.asset(

@@ -4,8 +4,8 @@ carried from one run to the next.
 ``DbtCliResource.cli`` spends ≈ 8 s of every run before dbt starts (py-spy, idf campaign):
 ``dbt --version`` in a subprocess (≈ 4 s: it imports all of dbt) and an in-process dbt adapter
 (≈ 4 s: loads every macro), used only to fetch row counts or column metadata through dbt. We
-pin dbt-core (its version is this environment's) and count rows ourselves, read-only, after
-dbt has exited (row_counts.py). Both overrides are private API of the dagster-dbt version
+pin dbt-core (its version is this environment's) and take row counts from dbt's own event
+stream (row_counts.py). Both overrides are private API of the dagster-dbt version
 locked in uv.lock; tests/test_dbt_dagster.py fails if they stop applying.
 """
 

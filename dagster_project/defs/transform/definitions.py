@@ -13,13 +13,11 @@ from dagster_project.defs.transform.dbt_cli import (
     parse_vars,
 )
 from dagster_project.defs.transform.dbt_resource import FluxDbtCliResource, keep_parse_state
-from dagster_project.defs.transform.row_counts import count_table_rows
+from dagster_project.defs.transform.row_counts import stream_with_row_counts
+from dagster_project.defs.transform.selection import reference_data_tests
 from dagster_project.defs.transform.translator import FluxDbtTranslator
 from dagster_project.quality.gx_runner import prepare_in_background
 from dagster_project.settings import DBT_PROJECT_DIR, DUCKDB_WRITER_POOL, paths
-
-ROW_COUNT = "dagster/row_count"
-
 
 class DbtBuildConfig(dg.Config):
     """Run config of the dbt build: overrides of the counting-rule choices for this run."""
@@ -51,6 +49,7 @@ def flux_dbt_assets() -> dg.AssetsDefinition:
         dagster_dbt_translator=translator(),
         pool=DUCKDB_WRITER_POOL,
         name="flux_dbt",
+        exclude=" ".join(reference_data_tests(project.manifest_path)),
     )
     def _flux_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
         p = paths()
@@ -63,19 +62,8 @@ def flux_dbt_assets() -> dg.AssetsDefinition:
         args = [*build_args(dbt_vars=parse_vars(config.vars_json)),
                 "--exclude-resource-type", "unit_test"]
         invocation = dbt.cli(args, context=context)
-        events = list(invocation.stream())  # dbt has exited, successfully
-        keep_parse_state(invocation.target_path, p.dbt_artifacts)
-        tables = {
-            e.output_name: context.asset_key_for_output(e.output_name).path[-1]
-            for e in events
-            if isinstance(e, dg.Output)
-        }
-        counts = count_table_rows(p.warehouse, tables.values())
-        for event in events:
-            table = tables.get(getattr(event, "output_name", None))
-            if isinstance(event, dg.Output) and table in counts:
-                event = event.with_metadata({**event.metadata, ROW_COUNT: counts[table]})
-            yield event
+        yield from stream_with_row_counts(invocation)
+        keep_parse_state(invocation.target_path, p.dbt_artifacts)  # dbt has exited, successfully
 
     return _flux_dbt
 
