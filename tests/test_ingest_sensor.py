@@ -19,6 +19,7 @@ from dagster_project.defs.ingest.definitions import (
     landing_sensor,
     raw_ingestion,
 )
+from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions
 
 KEY = f"{SIREN}_{ANNEE}"
 
@@ -75,6 +76,23 @@ def test_unidentified_file_is_recorded_by_the_sensor(workspace, instance):
     assert result.run_requests == []
     registry = pl.read_parquet(workspace.raw_store / "fichiers" / "*.parquet")
     assert registry.select("nom_fichier", "statut", "bailleur_siren").rows() == [("bilan.xlsx", "REJETE", None)]
+
+
+def test_files_a_campaign_already_loaded_need_no_run(workspace, instance):
+    """`make run` (or the yearly campaign) then `make dev`: the sensor's first look, without a
+    cursor, must not send every bailleur through the pipeline again."""
+    files = write_csv_set(workspace.landing / SIREN)
+    ingest_partitions(workspace, discover_partitions(workspace.landing), run_id="campagne")
+
+    first = _tick(instance)
+    assert first.run_requests == [] and first.asset_events == []
+    assert sorted(json.loads(first.cursor)) == sorted(f"{SIREN}/{p.name}" for p in files)
+
+    corrected = workspace.landing / SIREN / "correction" / files[1].name
+    corrected.parent.mkdir()
+    corrected.write_text(files[1].read_text().replace("2024-06-01", "2024-06-02"))
+    (request,) = _tick(instance, first.cursor).run_requests
+    assert request.partition_key == KEY and request.run_key.startswith(f"{KEY}|{SIREN}/correction/")
 
 
 def test_files_being_written_wait_for_the_next_tick(workspace, instance, monkeypatch):

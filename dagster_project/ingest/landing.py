@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +48,11 @@ class Scan:
         return [c for c in self.changed if c.partition is None]
 
 
-def scan_landing(landing: Path, previous: dict[str, list], now: float | None = None) -> Scan:
+def scan_landing(landing: Path, previous: dict[str, list], ingested: Set[str] = frozenset(),
+                 now: float | None = None) -> Scan:
+    """``changed``: files whose content is new since ``previous`` and not ``ingested`` yet (the
+    raw store's versions: a campaign run may have loaded them before the sensor's first look,
+    and ingesting them again changes nothing)."""
     now = time.time() if now is None else now
     settle = settle_seconds()
     scan = Scan(state={})
@@ -64,7 +69,7 @@ def scan_landing(landing: Path, previous: dict[str, list], now: float | None = N
             continue
         sha = sha256_of(path)
         scan.state[chemin] = [stat.st_size, stat.st_mtime_ns, sha]
-        if not before or before[2] != sha:
+        if (not before or before[2] != sha) and sha not in ingested:
             scan.changed.append(Change(chemin, sha, partition_of(path.name)))
     scan.removed = sorted(set(previous) - set(scan.state))
     return scan

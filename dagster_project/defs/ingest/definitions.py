@@ -87,10 +87,11 @@ def ingestion_job(selection: dg.AssetSelection = INGESTION_SELECTION):
 @dg.sensor(name="landing_sensor", job_name=INGESTION_JOB_NAME, minimum_interval_seconds=30,
            default_status=dg.DefaultSensorStatus.RUNNING)
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    """New or changed file → that bailleur's ingestion run; unchanged → nothing; removed → logged."""
+    """New content → that bailleur's ingestion run; unchanged or already ingested → nothing;
+    removed → logged."""
     p = paths()
     previous = json.loads(context.cursor) if context.cursor else {}
-    scan = scan_landing(p.landing, previous)
+    scan = scan_landing(p.landing, previous, store.known_versions(p.raw_store))
     for chemin in scan.removed:
         context.log.info(f"Fichier retiré du dépôt (rien n'est supprimé de l'archive) : {chemin}")
     if scan.unidentified:

@@ -19,6 +19,7 @@ from dagster_project.defs.transform.translator import FluxDbtTranslator
 from dagster_project.quality.gx_runner import prepare_in_background
 from dagster_project.settings import DBT_PROJECT_DIR, DUCKDB_WRITER_POOL, paths
 
+
 class DbtBuildConfig(dg.Config):
     """Run config of the dbt build: overrides of the counting-rule choices for this run."""
 

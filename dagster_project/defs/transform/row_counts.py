@@ -5,7 +5,8 @@ while it runs (dagster-dbt's ``fetch_row_counts()`` tries, through an in-process
 Instead each table model's post-hook (dbt/macros/log_row_count.sql) logs
 ``flux_row_count <rows>`` on its node, just before dbt reports the node's result: the count
 is put on that model's ``Output``, and Dagster records each materialization and check while
-dbt builds the next nodes instead of after it exits (idf re-drop: ≈ 6 s of bookkeeping).
+dbt builds the next nodes, instead of after it exits (idf re-drop: ≈ 6 s of bookkeeping,
+≈ 2 s saved once shared with dbt on 2 cores).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Those tests (unique, not_null, accepted_values, relationships between ``ref_*`` seeds) test
 the CSVs shipped with the code, not the bailleurs' data, as the unit tests test the SQL: CI
 runs both (a plain ``dbt build``, tests/test_dbt_build.py); campaign and re-drop runs do not
-(43 of the 108 tests: ≈ 2 s of a re-drop, and 43 checks fewer in the UI). A test that also
+(43 of the 108 tests: ≈ 1.5 s of a re-drop, and 43 checks fewer per run). A test that also
 reads a model (``assert_ventilations_somment_aux_totaux`` reads ``ref_ventilations``) checks
 bailleur data and stays.
 """
