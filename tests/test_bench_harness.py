@@ -192,3 +192,11 @@ def test_only_the_campaign_itself_is_judged_on_the_end_to_end_target():
 
     assert end_to_end(report.campaign_lines("idf", run)).ok is False
     assert end_to_end(report.campaign_lines("idf2", run, judged=False)).ok is None
+
+
+def test_the_median_re_drop_is_reported_with_every_try():
+    tries = [{"secondes": s, "lancement": "x", "run_id": str(s)} for s in (31.0, 29.5, 40.2)]
+    median = runs.median_redrop(tries)
+    assert median["run_id"] == "31.0" and median["essais_secondes"] == [31.0, 29.5, 40.2]
+    failed = {"erreur": "le capteur demande 0 exécution(s) : []"}
+    assert runs.median_redrop([tries[0], failed, tries[1]]) == failed

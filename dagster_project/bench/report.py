@@ -100,6 +100,8 @@ def redrop_lines(launch: str, redrop: dict) -> list[Line]:
              seconds(redrop.get("hors_run_secondes") or 0)),
         Line(f"{prefix} total (capteur + run)", seconds(redrop["secondes"]),
              f"≤ {TARGET_REDROP_S:.0f} s", within(redrop["secondes"], TARGET_REDROP_S)),
+        Line(f"{prefix} essais (médiane ci-dessus) / tries (median above)",
+             ", ".join(seconds(s) for s in redrop.get("essais_secondes", [redrop["secondes"]]))),
         Line(f"{prefix} pic RSS (bench inclus)", gib(redrop["rss_pic_octets"])),
     ]
     for group, counts in (redrop.get("trames_reecrites") or {}).items():
