@@ -10,13 +10,15 @@ bailleur data and stays.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from dagster_dbt.dbt_manifest import validate_manifest
 
 
 def reference_data_tests(manifest_path: Path) -> list[str]:
-    """Names of the dbt tests that read nothing but seeds, sorted."""
-    nodes = json.loads(manifest_path.read_text(encoding="utf-8"))["nodes"]
+    """Names of the dbt tests that read nothing but seeds, sorted (the manifest is the one
+    dagster-dbt has read and cached for the dbt assets)."""
+    nodes = validate_manifest(manifest_path)["nodes"]
     seeds = {uid for uid, node in nodes.items() if node["resource_type"] == "seed"}
     return sorted(
         node["name"]
