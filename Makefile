@@ -43,9 +43,9 @@ $(CURDIR)/.tools/bin/uv:
 	  || { rm -rf .tools; python3 -m pip install --quiet --target .tools uv; }
 
 # --compile-bytecode: every installed package's .pyc is written once, here. Without them (a
-# read-only venv, or PYTHONDONTWRITEBYTECODE set, as on our CI machine) each process compiles
-# Dagster, dbt and Great Expectations from source again: +1.4 s to start dbt, +3.5 s to import
-# GX, +2 s to load the code location (docs/benchmark.md).
+# read-only venv, or PYTHONDONTWRITEBYTECODE set, as on the benchmark's machine) each process
+# compiles Dagster, dbt and Great Expectations from source again: +1.4 s to start dbt, +3.3 s
+# to import GX, +2 s to load the code location (docs/benchmark.md).
 sync: | $(UV)
 	@$(UV) sync --frozen --quiet --compile-bytecode
 

@@ -14,6 +14,7 @@ from dagster_dbt import DbtCliResource
 from dagster_project.defs.transform.dbt_resource import PARTIAL_PARSE
 from dagster_project.defs.transform.definitions import DbtBuildConfig, defs, flux_dbt_assets
 from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions
+from dagster_project.reference import load_seed
 from dagster_project.settings import Paths
 
 # Its conventions leave `reprise_imputee` empty: the default rule decides.
@@ -40,7 +41,8 @@ def test_dagster_builds_the_marts_with_row_counts_checks_and_run_config(
     }
     assert materialized["mart_bilan_reservataire"]["dagster/row_count"].value == 30
     assert materialized["fct_tours"]["dagster/row_count"].value == 250
-    assert materialized["ref_typologies"]["dagster/row_count"].value > 0  # seeds too
+    # seeds too: one row per line of the CSV
+    assert materialized["ref_typologies"]["dagster/row_count"].value == load_seed("ref_typologies").height
     assert "dagster/row_count" not in materialized["dim_logement"]  # a view: not recomputed
     checks = result.get_asset_check_evaluations()
     assert len(checks) > 50

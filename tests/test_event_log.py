@@ -6,7 +6,10 @@ import threading
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
+    SqliteEventLogStorage,
+)
 
 from dagster_project import event_log
 from dagster_project.campaign import instance_yaml
@@ -21,7 +24,7 @@ def numbers() -> dg.MaterializeResult:
 
 
 def test_the_upstream_storage_still_has_what_we_override() -> None:
-    for name in ("_connect", "_initdb", "conn_string_for_shard", "dispose"):
+    for name in ("_connect", "_initdb", "conn_string_for_shard"):
         assert callable(getattr(SqliteEventLogStorage, name)), name
 
 
@@ -30,6 +33,8 @@ def test_runs_are_recorded_in_dagster_default_folders(tmp_path: Path) -> None:
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
         runs = [dg.materialize([numbers], instance=instance).run_id for _ in range(6)]
+        # Dagster's own event writes went through the kept engines: the index and the last run.
+        assert {INDEX_SHARD_NAME, runs[-1]} <= set(instance.event_log_storage._engines)
 
     # A new instance (another process: the webserver, the daemon) reads what was written.
     assert {f"{r}.db" for r in runs} <= {p.name for p in (tmp_path / "history" / "runs").iterdir()}

@@ -14,7 +14,7 @@ from dagster_project.defs.transform.dbt_cli import (
 )
 from dagster_project.defs.transform.dbt_resource import FluxDbtCliResource, keep_parse_state
 from dagster_project.defs.transform.row_counts import stream_with_row_counts
-from dagster_project.defs.transform.selection import reference_data_tests
+from dagster_project.defs.transform.selection import NO_UNIT_TESTS, reference_data_tests
 from dagster_project.defs.transform.translator import FluxDbtTranslator
 from dagster_project.quality.gx_runner import prepare_in_background
 from dagster_project.settings import DBT_PROJECT_DIR, DUCKDB_WRITER_POOL, paths
@@ -58,10 +58,8 @@ def flux_dbt_assets() -> dg.AssetsDefinition:
         # This process only waits for dbt: meanwhile, import Great Expectations for the checks
         # that follow (≈ 8 s).
         prepare_in_background()
-        # The counting rules' unit tests prove the SQL in CI (tests/test_dbt_build.py); a
-        # campaign run skips them: they test code, not the bailleurs' data.
-        args = [*build_args(dbt_vars=parse_vars(config.vars_json)),
-                "--exclude-resource-type", "unit_test"]
+        # Tests of the code (unit tests, the seeds' own tests) are left to CI: selection.py.
+        args = [*build_args(dbt_vars=parse_vars(config.vars_json)), *NO_UNIT_TESTS]
         invocation = dbt.cli(args, context=context)
         yield from stream_with_row_counts(invocation)
         keep_parse_state(invocation.target_path, p.dbt_artifacts)  # dbt has exited, successfully
