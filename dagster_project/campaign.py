@@ -2,6 +2,7 @@
 
     python -m dagster_project.campaign run [--landing DIR] [--annee N]
     python -m dagster_project.campaign instance      # prepares and prints DAGSTER_HOME
+    python -m dagster_project.campaign envoyer --annee N [--test-a ADRESSE | --envoyer | --export]
 
 ``run`` registers the bailleur partitions found in the landing folder, then executes the
 ``campagne`` job over all of them in ONE run of the persistent Dagster instance (so the run
@@ -37,6 +38,7 @@ from dagster_project.defs.automation.partitions import (
 )
 from dagster_project.defs.automation.progress import RunFollower
 from dagster_project.defs.transform.dbt_cli import run_dbt
+from dagster_project.envoi import cli as envoi_cli
 from dagster_project.settings import DBT_PROJECT_DIR, DUCKDB_WRITER_POOL, Paths, paths
 from dagster_project.summary import (
     bailleur_lines,
@@ -200,11 +202,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--landing", type=Path, help="dossier de dépôt (défaut : FLUX_LANDING_DIR)")
     run.add_argument("--annee", type=int, help="année du bilan (défaut : la plus récente déposée)")
     commands.add_parser("instance", help="préparer l'instance Dagster et afficher DAGSTER_HOME")
+    envoi_cli.add_parser(commands)
     args = parser.parse_args(argv)
 
     if args.command == "instance":
         print(prepare_instance())
         return 0
+    if args.command == envoi_cli.COMMAND:
+        return envoi_cli.run(args)
     if args.landing is not None:
         os.environ["FLUX_LANDING_DIR"] = str(args.landing.resolve())
     return run_campaign(args.annee)

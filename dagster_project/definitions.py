@@ -6,6 +6,7 @@ import dagster as dg
 
 from dagster_project.defs.automation.definitions import CAMPAIGN_SELECTION
 from dagster_project.defs.automation.definitions import defs as automation_defs
+from dagster_project.defs.envoi.definitions import defs as envoi_defs
 from dagster_project.defs.ingest.definitions import defs as ingest_defs
 from dagster_project.defs.quality.definitions import defs as quality_defs
 from dagster_project.defs.reports.definitions import defs as reports_defs
@@ -22,6 +23,7 @@ def defs() -> dg.Definitions:
         quality_defs(),
         reports_defs(),
         automation_defs(),
+        envoi_defs(),
         # Every job runs its steps in the run's own process, one after the other: after
         # ingestion every step waits for the duckdb_writer pool anyway, the heavy work has
         # its own processes (ingestion and trames pools, dbt), and a process per step costs

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.envoi.journal import ensure_schema as envois_journal
+from dagster_project.envoi.journal import envois_dir
+
 PUBLICATIONS_DIR = ".publications"
 # Older snapshots are deleted; a reader still holding a catalog that old gets "file not found",
 # never inconsistent data.
@@ -142,6 +145,12 @@ def build_catalog(catalog: Path, snapshot: Path, version: str, row_counts: dict[
                 f"create view {sql_identifier(name)} as "
                 f"select * from read_parquet({sql_literal(snapshot / f'{name}.parquet')})"
             )
+        # The delivery journal is appended to after publications: a live view over its parts.
+        journal_glob = envois_journal(envois_dir(catalog.parent))
+        con.execute(
+            "create view envois as select * from "
+            f"read_parquet({sql_literal(journal_glob)}, union_by_name = true)"
+        )
         con.execute(
             "create table _publication (version varchar, publie_le timestamptz, "
             "table_name varchar, nb_lignes bigint)"

@@ -67,7 +67,7 @@ def test_publish_writes_parquet_marts_and_a_catalog_of_views(dirs):
         assert count(con, "mart_flux") == 3
         views = {r[0] for r in con.execute(
             "select view_name from duckdb_views() where not internal").fetchall()}
-        assert views == {"mart_flux", "fct_tours"}
+        assert views == {"mart_flux", "fct_tours", "envois"}  # envois: the delivery journal
         assert count(con, "_publication") == 2
     assert not list(dirs["marts"].glob(".*.tmp"))
 

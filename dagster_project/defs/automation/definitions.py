@@ -14,6 +14,7 @@ from dagster_project.defs.automation.partitions import (
     register_partitions,
     run_annee,
 )
+from dagster_project.defs.envoi.definitions import ON_DEMAND
 from dagster_project.marts import PUBLISHED_MODELS
 from dagster_project.publish import publish
 from dagster_project.settings import DUCKDB_WRITER_POOL, paths
@@ -125,7 +126,8 @@ def campaign_summary(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 # checks, scorecard, publication, trames, summary). The landing sensor's job for a re-drop
 # uses the same selection (`ingest_defs(job_selection=CAMPAIGN_SELECTION)`), so one
 # bailleur's re-drop refreshes its figures, the regional consolidations and the trames.
-CAMPAIGN_SELECTION = dg.AssetSelection.all()
+# The delivery of the trames (defs/envoi) is tagged on demand: never part of a campaign run.
+CAMPAIGN_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.tag(*next(iter(ON_DEMAND.items())))
 
 campagne = dg.define_asset_job(
     CAMPAIGN_JOB,

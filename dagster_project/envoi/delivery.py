@@ -1,0 +1,256 @@
+"""One delivery run: plan the messages of a year, compare with the journal, then draft, test,
+send or export them, journaling every outcome.
+
+Modes (``deliver(..., mode=)``):
+- ``brouillon`` (default): each pending message is written as ``envois/<annee>/brouillons/
+  <siren>/<famille>_<code>.eml``; nothing leaves the machine.
+- ``essai``: ONE message (the first pending one) is sent to a test address, subject ``[ESSAI]``.
+- ``envoi``: every pending message is sent by SMTP; refused unless a test send of the year
+  succeeded. What was sent is archived byte for byte under ``envois/<annee>/envoyes/``.
+- ``export``: one folder per recipient for a shared drive (``export.py``).
+
+A message is *pending* unless the journal holds an ``envoyé`` row of the same recipient with
+the same content; when it holds one with another content, the new message annule et remplace it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from dagster_project.atomic import sha256_of, write_bytes
+from dagster_project.envoi import journal, messages
+from dagster_project.envoi.adresses import reference_addresses
+from dagster_project.envoi.courriel import as_bytes, write_eml
+from dagster_project.envoi.export import export
+from dagster_project.envoi.plan import Courrier, plan_year
+from dagster_project.envoi.smtp import Postman, SmtpSettings
+from dagster_project.settings import Paths, paths
+
+MODES = ("brouillon", "essai", "envoi", "export")
+
+
+class DeliveryError(RuntimeError):
+    """The run cannot start (French message for the operator)."""
+
+
+@dataclass
+class Result:
+    annee: int
+    mode: str
+    nb_courriers: int = 0
+    brouillons: int = 0
+    envoyes: int = 0
+    deja_envoyes: int = 0
+    remplacements: int = 0
+    echecs: list[tuple[str, str]] = field(default_factory=list)  # (clé, réponse)
+    sans_adresse: list[tuple[str, str]] = field(default_factory=list)  # (clé, motif)
+    exportes: int = 0
+    essai: str = ""  # the test send's outcome
+    execution: str = ""
+    dossier: Path | None = None
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The last message of a recipient that was really sent."""
+
+    message_id: str
+    contenu: str
+    at: dt.datetime
+
+
+def last_sent(history: pl.DataFrame, annee: int) -> dict[str, Previous]:
+    sent = history.filter((pl.col("statut") == journal.ENVOYE) & (pl.col("annee") == annee))
+    if sent.is_empty():
+        return {}
+    latest = sent.sort("horodatage").group_by("cle").last()
+    return {
+        row["cle"]: Previous(row["message_id"], row["contenu"], row["horodatage"])
+        for row in latest.iter_rows(named=True)
+    }
+
+
+def journaled(history: pl.DataFrame) -> set[tuple[str, str]]:
+    """(message_id, statut) already recorded: a re-run records nothing twice."""
+    return set(history.select("message_id", "statut").unique().iter_rows())
+
+
+def altered_pieces(c: Courrier) -> list[str]:
+    """Trames whose file no longer has the manifest's SHA-256 (rewritten since, or missing)."""
+    return [p.entry.file for p in c.pieces if not p.path.is_file() or sha256_of(p.path) != p.entry.sha256]
+
+
+def _sync_drafts(folder: Path, keep: set[Path]) -> None:
+    """The drafts folder shows exactly the messages still pending."""
+    if folder.is_dir():
+        for stale in folder.rglob("*.eml"):
+            if stale not in keep:
+                stale.unlink()
+
+
+def write_missing(target: Path, missing: list[tuple[Courrier, str]]) -> None:
+    lines = ["cle;bailleur_siren;famille;code;nom;motif"]
+    lines += [
+        ";".join([c.cle, c.bailleur_siren, c.famille, c.code, c.nom.replace(";", ","), motif])
+        for c, motif in missing
+    ]
+    write_bytes(target, ("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def deliver(
+    annee: int,
+    mode: str = "brouillon",
+    *,
+    test_to: str = "",
+    settings: SmtpSettings | None = None,
+    p: Paths | None = None,
+    reference: dict[tuple[str, str], str] | None = None,
+    clock=journal.now,
+    say=lambda line: None,
+) -> Result:
+    if mode not in MODES:
+        raise DeliveryError(f"mode inconnu : {mode}")
+    p = p or paths()
+    year_dir = p.trames / str(annee)
+    if not (year_dir / "manifest.json").is_file():
+        raise DeliveryError(
+            f"Aucune trame pour {annee} dans {year_dir} : lancer d'abord la campagne "
+            "(python -m dagster_project.campaign run)."
+        )
+    reference = reference_addresses() if reference is None else reference
+    courriers = plan_year(year_dir, reference)
+    root = journal.envois_dir(p.marts)
+    out = root / str(annee)
+    writer = journal.Writer.start(root)
+    history = journal.read(root)
+    sent_before = last_sent(history, annee)
+    seen = journaled(history)
+    result = Result(annee=annee, mode=mode, nb_courriers=len(courriers),
+                    execution=writer.execution, dossier=out)
+    if mode in ("essai", "envoi") and settings is None:
+        settings = SmtpSettings.from_env()
+    sender = settings.sender if settings else messages.DEFAULT_SENDER
+    reply_to = settings.reply_to if settings else ""
+    if mode == "envoi" and not _test_sent(history, annee):
+        raise DeliveryError(
+            f"Aucun envoi d'essai réussi pour {annee} au journal : faire d'abord "
+            f"`envoyer --annee {annee} --test-a <votre adresse>` et vérifier le message reçu."
+        )
+
+    pending: list[tuple[Courrier, tuple[str, dt.datetime] | None]] = []
+    missing: list[tuple[Courrier, str]] = []
+    for c in courriers:
+        previous = sent_before.get(c.cle)
+        if previous and previous.contenu == c.contenu:
+            result.deja_envoyes += 1
+            continue
+        altered = altered_pieces(c)
+        if altered:
+            missing.append((c, "trame modifiée depuis le manifeste, relancer la campagne : "
+                               + ", ".join(altered)))
+            continue
+        if not c.adresses.valid:
+            missing.append((c, c.adresses.motif))
+            continue
+        pending.append((c, (previous.message_id, previous.at) if previous else None))
+    result.remplacements = sum(1 for _, r in pending if r)
+
+    now = clock()
+    for c, motif in missing:
+        result.sans_adresse.append((c.cle, motif))
+        key = (messages.message_id(c, sender), journal.SANS_ADRESSE)
+        if key not in seen:
+            writer.record(journal.rows(c, statut=journal.SANS_ADRESSE, at=now, message_id=key[0],
+                               reponse=motif, adresse=""))
+    write_missing(out / "sans_adresse.csv", missing)
+
+    try:
+        if mode == "brouillon":
+            _drafts(pending, out, writer, seen, sender, reply_to, clock, result)
+        elif mode == "essai":
+            _test(pending or [(c, None) for c in courriers if c.adresses.valid], test_to,
+                  settings, writer, clock, result, sender)
+        elif mode == "envoi":
+            _send(pending, out, writer, settings, clock, result, say)
+        else:
+            result.exportes = export(courriers, out / "export", writer, seen, clock)
+    finally:
+        writer.close()
+    return result
+
+
+def _test_sent(history: pl.DataFrame, annee: int) -> bool:
+    return not history.filter(
+        (pl.col("statut") == journal.ESSAI) & (pl.col("annee") == annee)
+    ).is_empty()
+
+
+def _message(c: Courrier, replaces, sender: str, reply_to: str, at: dt.datetime,
+             essai_to: str = ""):
+    # a test send is a message of its own: a new Message-ID each time
+    essai = f"{essai_to} {at.isoformat()}" if essai_to else ""
+    msg_id = messages.message_id(c, sender, replaces[0] if replaces else "", essai)
+    return msg_id, messages.build(c, sender=sender, date=at, msg_id=msg_id, replaces=replaces,
+                                  essai_to=essai_to, reply_to=reply_to)
+
+
+def _drafts(pending, out: Path, writer, seen, sender, reply_to, clock, result: Result) -> None:
+    folder = out / "brouillons"
+    written = set()
+    for c, replaces in pending:
+        at = clock()
+        msg_id, message = _message(c, replaces, sender, reply_to, at)
+        path = folder / c.bailleur_siren / f"{c.slug}.eml"
+        write_eml(path, message)
+        written.add(path)
+        result.brouillons += 1
+        if (msg_id, journal.BROUILLON) not in seen:
+            writer.record(journal.rows(c, statut=journal.BROUILLON, at=at, message_id=msg_id,
+                               objet=str(message["Subject"]),
+                               replaces=replaces[0] if replaces else "",
+                               eml=str(path.relative_to(out.parent))))
+    _sync_drafts(folder, written)
+
+
+def _test(candidates, test_to: str, settings, writer, clock, result: Result, sender) -> None:
+    if not test_to:
+        raise DeliveryError("Indiquer l'adresse de l'envoi d'essai (--test-a).")
+    if not candidates:
+        raise DeliveryError("Aucun message avec une adresse à essayer pour cette année.")
+    c, replaces = candidates[0]
+    at = clock()
+    msg_id, message = _message(c, replaces, sender, settings.reply_to, at, essai_to=test_to)
+    with Postman(settings) as postman:
+        outcome = postman.send(message, [test_to])
+    writer.record(journal.rows(c, statut=journal.ESSAI if outcome.sent else journal.ECHEC, at=at,
+                       message_id=msg_id, objet=str(message["Subject"]), reponse=outcome.reply,
+                       adresse=test_to))
+    result.essai = ("réussi" if outcome.sent else "ÉCHEC") + f" : {outcome.reply}"
+
+
+def _send(pending, out: Path, writer, settings: SmtpSettings, clock, result: Result, say) -> None:
+    with Postman(settings) as postman:
+        for i, (c, replaces) in enumerate(pending, start=1):
+            at = clock()
+            msg_id, message = _message(c, replaces, settings.sender, settings.reply_to, at)
+            outcome = postman.send(message, list(c.adresses.valid))
+            eml = ""
+            if outcome.sent:
+                archive = out / "envoyes" / f"{at:%Y%m%dT%H%M%S}_{c.slug}.eml"
+                write_bytes(archive, as_bytes(message))
+                eml = str(archive.relative_to(out.parent))
+                result.envoyes += 1
+            else:
+                result.echecs.append((c.cle, outcome.reply))
+            writer.record(journal.rows(c, statut=journal.ENVOYE if outcome.sent else journal.ECHEC,
+                               at=at, message_id=msg_id, objet=str(message["Subject"]),
+                               reponse=outcome.reply, replaces=replaces[0] if replaces else "",
+                               eml=eml))
+            say(f"  [{i}/{len(pending)}] {'envoyé' if outcome.sent else 'ÉCHEC'} "
+                f"{c.cle} → {', '.join(c.adresses.valid)} ({outcome.reply})")
+            if outcome.sent:  # its draft is no longer pending
+                (out / "brouillons" / c.bailleur_siren / f"{c.slug}.eml").unlink(missing_ok=True)
