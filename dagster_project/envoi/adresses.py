@@ -1,9 +1,10 @@
 """Where each recipient's trames go: the conventions' e-mails, or the ``ref_destinataires`` seed.
 
-[choice] Réservataires: the e-mail of their conventions (``mart_recipients.email``, as the trame's
-cover shows it). EPCI/EPT: the seed only (conventions do not name them). State services: the
-conventions' State e-mails when the bailleur gave some (the ETAT trame's cover shows them), else
-the seed. A recipient with no valid address is kept, with the reason, never dropped.
+[choice] First the address the trame's cover shows (``mart_recipients.email``: a réservataire's
+conventions, the bailleur's State conventions for a State service), so a message never goes
+elsewhere than its attachment says; then, for EPCI/EPT (conventions do not name them) and State
+services, the seed. Réservataires have no seed row: their address belongs in the conventions.
+A recipient with no valid address is kept, with the reason, never dropped.
 """
 
 from __future__ import annotations
@@ -78,8 +79,6 @@ def resolve(famille: str, code: str, convention_emails: str | None,
             reference: dict[tuple[str, str], str]) -> Adresses:
     """The addresses of one recipient (``famille`` = RESERVATAIRE, EPCI_EPT or ETAT)."""
     valid, invalid = split_addresses(convention_emails)
-    if famille == "EPCI_EPT":  # conventions do not name them: the seed only
-        valid, invalid = (), ()
     if valid:
         return Adresses(valid, invalid, source="conventions")
     if famille == "RESERVATAIRE":
@@ -89,7 +88,7 @@ def resolve(famille: str, code: str, convention_emails: str | None,
         if seeded:
             return Adresses(seeded, bad, source=SEED)
         invalid += bad
-        motif = f"aucune adresse dans {SEED}" + (" ni dans les conventions" if famille == "ETAT" else "")
+        motif = f"aucune adresse dans les conventions ni dans {SEED}"
     if invalid:
         motif = f"adresse invalide : {', '.join(invalid)}"
     return Adresses((), invalid, motif=motif)

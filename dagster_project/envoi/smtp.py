@@ -160,6 +160,7 @@ class Postman:
         if self._conn is None:
             self._conn = self._connect()
         conn = self._conn
+        conn.ehlo_or_helo_if_needed()
         code, text = conn.mail(self.settings.sender)
         if code != 250:
             self._fail(code, text)
