@@ -72,11 +72,14 @@ def build(
             + ", ".join(c.adresses.valid) + "."
         )
     body.append("Madame, Monsieur,")
+    several = len(c.pieces) > 1
     if replaces:
+        updated = "les fichiers ci-joints ont été mis à jour" if several else \
+            "le fichier ci-joint a été mis à jour"
         body.append(
             f"Ce message annule et remplace celui du {paris_date(replaces[1])} (référence "
-            f"{replaces[0]}) : les fichiers ci-joints ont été mis à jour depuis. Merci de ne plus "
-            "utiliser les fichiers reçus avec ce précédent message."
+            f"{replaces[0]}) : {updated} depuis. Merci de ne plus utiliser les fichiers reçus "
+            "avec ce précédent message."
         )
     body.append(
         f"Veuillez trouver ci-joint le bilan {c.annee} de la gestion en flux des logements "
@@ -87,10 +90,11 @@ def build(
         + DESCRIPTIONS[p.entry.kind].format(annee=c.annee, suivante=c.annee + 1)
         for p in c.pieces
     ])
-    body.append(f"Comment lire ces fichiers : {HOW_TO_READ}")
+    body.append(f"Comment lire {'ces fichiers' if several else 'ce fichier'} : {HOW_TO_READ}")
     body.append(
-        "Pour vérifier que vous avez bien reçu la bonne version de chaque fichier, voici leur "
-        "empreinte SHA-256 (elle figure aussi au journal des envois de l'équipe régionale) :"
+        f"Pour vérifier que vous avez reçu la bonne version, voici l'empreinte SHA-256 "
+        f"{'de chaque fichier' if several else 'du fichier'} (l'équipe régionale la garde au "
+        "journal des envois) :"
     )
     body.append([f"{p.name} : {p.entry.sha256}" for p in c.pieces])
     body.append("Pour toute question sur ces chiffres, il vous suffit de répondre à ce message.")
@@ -101,7 +105,7 @@ def build(
         subject=title,
         paragraphs=body,
         message_id=msg_id,
-        date=date,
+        date=date.astimezone(PARIS),
         attachments=[Attachment(p.name, p.path.read_bytes()) for p in c.pieces],
         reply_to=reply_to or None,
         references=[replaces[0]] if replaces else [],
