@@ -14,11 +14,12 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
-from envoi_support import ANNEE, addresses_in, build_campaign, reference_for
+from envoi_support import ANNEE, addresses_in, build_campaign, reference_for, smtp_env
 
 from dagster_project.envoi import journal
 from dagster_project.envoi.delivery import deliver
 from dagster_project.envoi.plan import FAMILLES, plan_year
+from dagster_project.envoi.smtp import SmtpSettings
 from dagster_project.publish import build_catalog
 from dagster_project.settings import Paths
 from dagster_project.trames.manifest import read_manifest
@@ -121,6 +122,17 @@ def test_a_rerun_rewrites_the_same_drafts_and_journals_nothing_twice(drafted):
     for f, message in after.items():  # same Message-ID: the same message, drafted again
         old = email.message_from_bytes(before[f], policy=policy.default)
         assert message["Message-ID"] == old["Message-ID"]
+
+
+def test_recipients_without_address_are_journaled_once_whatever_the_sender(drafted):
+    """Regression: their rows were keyed by a Message-ID derived from the sender's domain, so
+    setting FLUX_SMTP_FROM after a first run listed every one of them a second time."""
+    p, reference, first = drafted
+    settings = SmtpSettings.from_env(smtp_env(25))
+    deliver(ANNEE, p=p, reference=reference, settings=settings)
+    rows = journal.read(journal.envois_dir(p.marts)).filter(pl.col("statut") == journal.SANS_ADRESSE)
+    assert rows["cle"].n_unique() == len(first.sans_adresse)
+    assert rows.height == rows.select("cle", "fichier").n_unique()
 
 
 def test_the_catalog_answers_who_has_which_sha256(drafted):

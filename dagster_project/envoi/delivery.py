@@ -79,6 +79,12 @@ def journaled(history: pl.DataFrame) -> set[tuple[str, str]]:
     return set(history.select("message_id", "statut").unique().iter_rows())
 
 
+def listed_before(history: pl.DataFrame) -> set[tuple[str, str, str]]:
+    """(cle, contenu, motif) of the recipients already journaled without an address."""
+    rows = history.filter(pl.col("statut") == journal.SANS_ADRESSE)
+    return set(rows.select("cle", "contenu", "reponse_smtp").unique().iter_rows())
+
+
 def altered_pieces(c: Courrier) -> list[str]:
     """Trames whose file no longer has the manifest's SHA-256 (rewritten since, or missing)."""
     return [p.entry.file for p in c.pieces if not p.path.is_file() or sha256_of(p.path) != p.entry.sha256]
@@ -160,12 +166,12 @@ def deliver(
     result.remplacements = sum(1 for _, r in pending if r)
 
     now = clock()
+    listed = listed_before(history)
     for c, motif in missing:
         result.sans_adresse.append((c.cle, motif))
-        key = (messages.message_id(c, sender), journal.SANS_ADRESSE)
-        if key not in seen:
-            writer.record(journal.rows(c, statut=journal.SANS_ADRESSE, at=now, message_id=key[0],
-                               reponse=motif, adresse=""))
+        if (c.cle, c.contenu, motif) not in listed:  # not a message: no Message-ID
+            writer.record(journal.rows(c, statut=journal.SANS_ADRESSE, at=now, reponse=motif,
+                                       adresse=""))
     write_missing(out / "sans_adresse.csv", missing)
 
     try:
