@@ -35,6 +35,13 @@ class Attachment:
         return main, sub
 
 
+def header_text(value: str) -> str:
+    """One line of printable text: a header value never carries a line break (a recipient's
+    name typed on two lines in a convention would otherwise stop the whole delivery, or inject
+    a header), nor a control character."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+
+
 def _html(paragraphs: list[str | list[str]]) -> str:
     blocks = []
     for p in paragraphs:
@@ -73,18 +80,18 @@ def compose(
     ``paragraphs``: a string is a paragraph, a list of strings a bulleted list.
     """
     message = EmailMessage(policy=policy.SMTP)
-    message["From"] = sender
+    message["From"] = header_text(sender)
     if to:
-        message["To"] = ", ".join(to)
+        message["To"] = ", ".join(header_text(a) for a in to)
     if reply_to:
-        message["Reply-To"] = reply_to
-    message["Subject"] = subject
+        message["Reply-To"] = header_text(reply_to)
+    message["Subject"] = header_text(subject)
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id
     if references:
         message["References"] = " ".join(references)
     for name, value in (headers or {}).items():
-        message[name] = value
+        message[name] = header_text(value)
     message["Content-Language"] = "fr"
     message.set_content(_text(paragraphs), charset="utf-8")
     message.add_alternative(_html(paragraphs), subtype="html", charset="utf-8")
