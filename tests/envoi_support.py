@@ -6,6 +6,7 @@ import datetime as dt
 import email
 import io
 import re
+import shutil
 import socket
 import zipfile
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from aiosmtpd.controller import Controller
 from trames_synthetic import synthetic_marts, write_marts
 
@@ -31,6 +33,19 @@ def build_campaign(root: Path, n_bailleurs: int = 3, seed: int = 11) -> Paths:
     write_marts(synthetic_marts(n_bailleurs, seed=seed), p.marts)
     generate_trames(p.marts, p.trames, "run-trames-1", workers=1, now=NOW.replace(tzinfo=None))
     return p
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory) -> Paths:
+    """Built once per test module (import this fixture and ``p`` into the module)."""
+    return build_campaign(tmp_path_factory.mktemp("envoi-campagne"))
+
+
+@pytest.fixture
+def p(campaign: Paths, tmp_path: Path) -> Paths:
+    """A private copy of the campaign's marts and trames: each test has its own journal."""
+    shutil.copytree(campaign.data, tmp_path / "data")
+    return Paths(data=tmp_path / "data", landing=tmp_path / "data" / "raw")
 
 
 def reference_for(p: Paths, without: set[str] = frozenset()) -> dict[tuple[str, str], str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import hashlib
 import io
-import shutil
 from email import policy
 from pathlib import Path
 
@@ -14,7 +13,14 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
-from envoi_support import ANNEE, addresses_in, build_campaign, reference_for, smtp_env
+from envoi_support import (  # noqa: F401  (campaign, p: fixtures)
+    ANNEE,
+    addresses_in,
+    campaign,
+    p,
+    reference_for,
+    smtp_env,
+)
 
 from dagster_project.envoi import journal
 from dagster_project.envoi.delivery import deliver
@@ -25,18 +31,6 @@ from dagster_project.settings import Paths
 from dagster_project.trames.manifest import read_manifest
 
 WITHOUT = {"91"}  # a State service the reference has no address for
-
-
-@pytest.fixture(scope="module")
-def campaign(tmp_path_factory) -> Paths:
-    return build_campaign(tmp_path_factory.mktemp("envoi-campagne"))
-
-
-@pytest.fixture
-def p(campaign: Paths, tmp_path: Path) -> Paths:
-    """A private copy of the campaign's marts and trames: each test has its own journal."""
-    shutil.copytree(campaign.data, tmp_path / "data")
-    return Paths(data=tmp_path / "data", landing=tmp_path / "data" / "raw")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ no double sending, « annule et remplace », retries on 4xx, the journal on 5xx.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import time
 from pathlib import Path
 
@@ -14,7 +13,8 @@ from envoi_support import (
     ANNEE,
     Handler,
     addresses_in,
-    build_campaign,
+    campaign,  # noqa: F401  (fixture)
+    p,  # noqa: F401  (fixture)
     reference_for,
     smtp_env,
     start_server,
@@ -29,17 +29,6 @@ from dagster_project.settings import Paths
 from dagster_project.trames.campaign import generate_trames
 
 TEST_TO = "equipe@region.test"
-
-
-@pytest.fixture(scope="module")
-def campaign(tmp_path_factory) -> Paths:
-    return build_campaign(tmp_path_factory.mktemp("smtp-campagne"))
-
-
-@pytest.fixture
-def p(campaign: Paths, tmp_path: Path) -> Paths:
-    shutil.copytree(campaign.data, tmp_path / "data")
-    return Paths(data=tmp_path / "data", landing=tmp_path / "data" / "raw")
 
 
 @pytest.fixture
