@@ -179,3 +179,18 @@ def test_the_dagster_asset_writes_drafts_and_stays_out_of_the_campaign(p: Paths,
     assert _drafts(p)
     graph = dg.Definitions(assets=[envois_brouillons]).resolve_asset_graph()
     assert not CAMPAIGN_SELECTION.resolve(graph)
+
+
+def test_the_command_line_writes_drafts_and_explains_failures(p: Paths, monkeypatch, capsys):
+    from dagster_project.campaign import main
+
+    monkeypatch.setenv("FLUX_DATA_DIR", str(p.data))
+    assert main(["envoyer", "--annee", str(ANNEE)]) == 0
+    out = capsys.readouterr().out
+    assert "brouillon(s) écrit(s)" in out and "SANS ADRESSE" in out
+    assert main(["envoyer", "--annee", "2031"]) == 1
+    assert "Envoi impossible : Aucune trame pour 2031" in capsys.readouterr().out
+    for var in ("FLUX_SMTP_HOST", "FLUX_SMTP_FROM"):
+        monkeypatch.delenv(var, raising=False)
+    assert main(["envoyer", "--annee", str(ANNEE), "--envoyer"]) == 1
+    assert "FLUX_SMTP_HOST" in capsys.readouterr().out

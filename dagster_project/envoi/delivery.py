@@ -131,21 +131,24 @@ def deliver(
     courriers = plan_year(year_dir, reference)
     root = journal.envois_dir(p.marts)
     out = root / str(annee)
-    writer = journal.Writer.start(root)
+    journal.recover(root)  # a crashed run's rows count before anything is decided
     history = journal.read(root)
-    sent_before = last_sent(history, annee)
-    seen = journaled(history)
-    result = Result(annee=annee, mode=mode, nb_courriers=len(courriers),
-                    execution=writer.execution, dossier=out)
     if mode in ("essai", "envoi") and settings is None:
         settings = SmtpSettings.from_env()
-    sender = settings.sender if settings else messages.DEFAULT_SENDER
-    reply_to = settings.reply_to if settings else ""
+    if mode == "essai" and not test_to:
+        raise DeliveryError("Indiquer l'adresse de l'envoi d'essai (--test-a).")
     if mode == "envoi" and not _test_sent(history, annee):
         raise DeliveryError(
             f"Aucun envoi d'essai réussi pour {annee} au journal : faire d'abord "
             f"`envoyer --annee {annee} --test-a <votre adresse>` et vérifier le message reçu."
         )
+    sender = settings.sender if settings else messages.DEFAULT_SENDER
+    reply_to = settings.reply_to if settings else ""
+    sent_before = last_sent(history, annee)
+    seen = journaled(history)
+    writer = journal.Writer.start(root)
+    result = Result(annee=annee, mode=mode, nb_courriers=len(courriers),
+                    execution=writer.execution, dossier=out)
 
     pending: list[tuple[Courrier, tuple[str, dt.datetime] | None]] = []
     missing: list[tuple[Courrier, str]] = []
@@ -223,8 +226,6 @@ def _drafts(pending, out: Path, writer, seen, sender, reply_to, clock, result: R
 
 
 def _test(candidates, test_to: str, settings, writer, clock, result: Result, sender) -> None:
-    if not test_to:
-        raise DeliveryError("Indiquer l'adresse de l'envoi d'essai (--test-a).")
     if not candidates:
         raise DeliveryError("Aucun message avec une adresse à essayer pour cette année.")
     c, replaces = candidates[0]
