@@ -109,9 +109,9 @@ def smtp_env(port: int, **extra: str) -> dict[str, str]:
     }
 
 
-def start_server(handler: Handler) -> tuple[Controller, int]:
+def start_server(handler: Handler, **smtp_options) -> tuple[Controller, int]:
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp_options)
     controller.start()
     return controller, port
 

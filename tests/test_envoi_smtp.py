@@ -24,7 +24,7 @@ from trames_synthetic import synthetic_marts, write_marts
 from dagster_project.envoi import journal
 from dagster_project.envoi.delivery import DeliveryError, deliver
 from dagster_project.envoi.plan import plan_year
-from dagster_project.envoi.smtp import SmtpConfigError, SmtpSettings
+from dagster_project.envoi.smtp import SmtpConfigError, SmtpLoginError, SmtpSettings
 from dagster_project.settings import Paths
 from dagster_project.trames.campaign import generate_trames
 
@@ -168,6 +168,28 @@ def test_the_rate_limit_spaces_the_messages(p, server):
     started = time.monotonic()
     result = _deliver(p, "envoi", slow)
     assert time.monotonic() - started >= 0.05 * (result.envoyes - 1)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_login_with_the_password_from_the_environment(p):
+    from aiosmtpd.smtp import AuthResult
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = (auth_data.login, auth_data.password) in {(b"bilans", b"s3cret"), ("bilans", "s3cret")}
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
+
+    handler = Handler()
+    controller, port = start_server(handler, authenticator=authenticator, auth_required=True,
+                                    auth_require_tls=False)  # no certificate in the tests
+    try:
+        wrong = SmtpSettings.from_env(smtp_env(port, FLUX_SMTP_USER="bilans", FLUX_SMTP_PASSWORD="x"))
+        with pytest.raises(SmtpLoginError, match="refuse l'identifiant bilans"):
+            _deliver(p, "essai", wrong, test_to=TEST_TO)
+        right = SmtpSettings.from_env(smtp_env(port, FLUX_SMTP_USER="bilans", FLUX_SMTP_PASSWORD="s3cret"))
+        assert _deliver(p, "essai", right, test_to=TEST_TO).essai.startswith("réussi")
+        assert len(handler.received) == 1
+    finally:
+        controller.stop()
 
 
 def test_settings_come_from_the_environment_only():
