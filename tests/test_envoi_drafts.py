@@ -194,3 +194,15 @@ def test_the_command_line_writes_drafts_and_explains_failures(p: Paths, monkeypa
         monkeypatch.delenv(var, raising=False)
     assert main(["envoyer", "--annee", str(ANNEE), "--envoyer"]) == 1
     assert "FLUX_SMTP_HOST" in capsys.readouterr().out
+
+
+def test_a_trame_changed_since_the_manifest_is_set_aside_not_attached(p: Paths):
+    reference = reference_for(p, without=WITHOUT)
+    c = next(c for c in plan_year(p.trames / str(ANNEE), reference) if c.adresses.valid)
+    c.pieces[0].path.write_bytes(b"rewritten by a campaign still running")
+    result = deliver(ANNEE, p=p, reference=reference)
+    assert [cle for cle, _ in result.ecartes] == [c.cle]
+    assert "a changé depuis le manifeste" in result.ecartes[0][1]
+    drafts = {m["X-Flux-Bailleur"] + m["X-Flux-Destinataire"] for m in _drafts(p).values()}
+    assert c.bailleur_siren + f"{c.famille}/{c.code}" not in drafts
+    assert c.cle not in set(journal.read(journal.envois_dir(p.marts))["cle"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import hashlib
 import random
 from email import policy
 from pathlib import Path
@@ -24,9 +25,10 @@ CASES = 200
 def _courrier(tmp_path: Path, nom: str, code: str) -> Courrier:
     trame = tmp_path / "t.xlsx"
     trame.write_bytes(b"PK fake workbook bytes")
+    sha = hashlib.sha256(trame.read_bytes()).hexdigest()
     entry = Entry(file="1/reservataires/x.xlsx", kind="RESERVATAIRE", annee=2024,
                   bailleur_siren="123456789", recipient_code=code, recipient_nom=nom,
-                  departement="75", territoire="", email="a@b.fr", sha256="0" * 64, nb_figures=1,
+                  departement="75", territoire="", email="a@b.fr", sha256=sha, nb_figures=1,
                   fingerprint="f", run_id="r", generated_at="", input_digest="")
     return Courrier(2024, "123456789", "RESERVATAIRE", code, nom, Adresses(("a@b.fr",)),
                     (Piece(entry, trame),))

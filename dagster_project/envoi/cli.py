@@ -60,6 +60,7 @@ def report(r: Result) -> list[str]:
         lines += [f"    {cle} : {motif}" for cle, motif in r.sans_adresse[:SHOWN]]
         if len(r.sans_adresse) > SHOWN:
             lines.append(f"    … et {len(r.sans_adresse) - SHOWN} autre(s) : voir la liste.")
+    lines += [f"  ÉCARTÉ {cle} : {why}" for cle, why in r.ecartes]
     lines.append(f"  Journal : table `envois` du catalogue (exécution {r.execution}).")
     return lines
 
@@ -71,5 +72,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"Envoi impossible : {exc}")
         return 1
     print("\n".join(report(result)))
-    failed = result.echecs or (result.mode == "essai" and not result.essai.startswith("réussi"))
+    failed = result.echecs or result.ecartes or (result.mode == "essai" and not result.essai.startswith("réussi"))
     return 1 if failed else 0

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project.atomic import sha256_of, write_bytes
+from dagster_project.atomic import write_bytes
 from dagster_project.envoi import journal, messages
 from dagster_project.envoi.adresses import reference_addresses
 from dagster_project.envoi.courriel import as_bytes, write_eml
@@ -48,6 +48,7 @@ class Result:
     remplacements: int = 0
     echecs: list[tuple[str, str]] = field(default_factory=list)  # (clé, réponse)
     sans_adresse: list[tuple[str, str]] = field(default_factory=list)  # (clé, motif)
+    ecartes: list[tuple[str, str]] = field(default_factory=list)  # (clé, trame changed)
     exportes: int = 0
     essai: str = ""  # the test send's outcome
     execution: str = ""
@@ -83,11 +84,6 @@ def listed_before(history: pl.DataFrame) -> set[tuple[str, str, str]]:
     """(cle, contenu, motif) of the recipients already journaled without an address."""
     rows = history.filter(pl.col("statut") == journal.SANS_ADRESSE)
     return set(rows.select("cle", "contenu", "reponse_smtp").unique().iter_rows())
-
-
-def altered_pieces(c: Courrier) -> list[str]:
-    """Trames whose file no longer has the manifest's SHA-256 (rewritten since, or missing)."""
-    return [p.entry.file for p in c.pieces if not p.path.is_file() or sha256_of(p.path) != p.entry.sha256]
 
 
 def _sync_drafts(folder: Path, keep: set[Path]) -> None:
@@ -130,7 +126,6 @@ def deliver(
     reference = reference_addresses() if reference is None else reference
     courriers = plan_year(year_dir, reference)
     root = journal.envois_dir(p.marts)
-    out = root / str(annee)
     journal.recover(root)  # a crashed run's rows count before anything is decided
     history = journal.read(root)
     if mode in ("essai", "envoi") and settings is None:
@@ -142,54 +137,36 @@ def deliver(
             f"Aucun envoi d'essai réussi pour {annee} au journal : faire d'abord "
             f"`envoyer --annee {annee} --test-a <votre adresse>` et vérifier le message reçu."
         )
-    sender = settings.sender if settings else messages.DEFAULT_SENDER
-    reply_to = settings.reply_to if settings else ""
+    run = _Run(root / str(annee), journal.Writer.start(root), settings, clock, say,
+               Result(annee=annee, mode=mode, nb_courriers=len(courriers)))
+    run.result.execution = run.writer.execution
+    run.result.dossier = run.out
     sent_before = last_sent(history, annee)
-    seen = journaled(history)
-    writer = journal.Writer.start(root)
-    result = Result(annee=annee, mode=mode, nb_courriers=len(courriers),
-                    execution=writer.execution, dossier=out)
-
     pending: list[tuple[Courrier, tuple[str, dt.datetime] | None]] = []
     missing: list[tuple[Courrier, str]] = []
     for c in courriers:
         previous = sent_before.get(c.cle)
         if previous and previous.contenu == c.contenu:
-            result.deja_envoyes += 1
-            continue
-        altered = altered_pieces(c)
-        if altered:
-            missing.append((c, "trame modifiée depuis le manifeste, relancer la campagne : "
-                               + ", ".join(altered)))
-            continue
-        if not c.adresses.valid:
+            run.result.deja_envoyes += 1
+        elif not c.adresses.valid:
             missing.append((c, c.adresses.motif))
-            continue
-        pending.append((c, (previous.message_id, previous.at) if previous else None))
-    result.remplacements = sum(1 for _, r in pending if r)
-
-    now = clock()
-    listed = listed_before(history)
-    for c, motif in missing:
-        result.sans_adresse.append((c.cle, motif))
-        if (c.cle, c.contenu, motif) not in listed:  # not a message: no Message-ID
-            writer.record(journal.rows(c, statut=journal.SANS_ADRESSE, at=now, reponse=motif,
-                                       adresse=""))
-    write_missing(out / "sans_adresse.csv", missing)
-
-    try:
-        if mode == "brouillon":
-            _drafts(pending, out, writer, seen, sender, reply_to, clock, result)
-        elif mode == "essai":
-            _test(pending or [(c, None) for c in courriers if c.adresses.valid], test_to,
-                  settings, writer, clock, result, sender)
-        elif mode == "envoi":
-            _send(pending, out, writer, settings, clock, result, say)
         else:
-            result.exportes = export(courriers, out / "export", writer, seen, clock)
+            pending.append((c, (previous.message_id, previous.at) if previous else None))
+    run.result.remplacements = sum(1 for _, r in pending if r)
+    try:
+        run.list_missing(missing, listed_before(history))
+        if mode == "brouillon":
+            run.drafts(pending, journaled(history))
+        elif mode == "essai":
+            run.test(pending or [(c, None) for c in courriers if c.adresses.valid], test_to)
+        elif mode == "envoi":
+            run.send(pending)
+        else:
+            run.result.exportes = export(courriers, run.out / "export", run.writer,
+                                         journaled(history), clock)
     finally:
-        writer.close()
-    return result
+        run.writer.close()
+    return run.result
 
 
 def _test_sent(history: pl.DataFrame, annee: int) -> bool:
@@ -198,66 +175,104 @@ def _test_sent(history: pl.DataFrame, annee: int) -> bool:
     ).is_empty()
 
 
-def _message(c: Courrier, replaces, sender: str, reply_to: str, at: dt.datetime,
-             essai_to: str = ""):
-    # a test send is a message of its own: a new Message-ID each time
-    essai = f"{essai_to} {at.isoformat()}" if essai_to else ""
-    msg_id = messages.message_id(c, sender, replaces[0] if replaces else "", essai)
-    return msg_id, messages.build(c, sender=sender, date=at, msg_id=msg_id, replaces=replaces,
-                                  essai_to=essai_to, reply_to=reply_to)
+@dataclass
+class _Run:
+    out: Path  # envois/<annee>
+    writer: journal.Writer
+    settings: SmtpSettings | None
+    clock: object
+    say: object
+    result: Result
 
+    @property
+    def sender(self) -> str:
+        return self.settings.sender if self.settings else messages.DEFAULT_SENDER
 
-def _drafts(pending, out: Path, writer, seen, sender, reply_to, clock, result: Result) -> None:
-    folder = out / "brouillons"
-    written = set()
-    for c, replaces in pending:
-        at = clock()
-        msg_id, message = _message(c, replaces, sender, reply_to, at)
-        path = folder / c.bailleur_siren / f"{c.slug}.eml"
-        write_eml(path, message)
-        written.add(path)
-        result.brouillons += 1
-        if (msg_id, journal.BROUILLON) not in seen:
-            writer.record(journal.rows(c, statut=journal.BROUILLON, at=at, message_id=msg_id,
-                               objet=str(message["Subject"]),
-                               replaces=replaces[0] if replaces else "",
-                               eml=str(path.relative_to(out.parent))))
-    _sync_drafts(folder, written)
+    def draft_path(self, c: Courrier) -> Path:
+        return self.out / "brouillons" / c.bailleur_siren / f"{c.slug}.eml"
 
+    def message(self, c: Courrier, replaces, at: dt.datetime, essai_to: str = ""):
+        """(Message-ID, message), or None when a trame changed since the manifest (listed)."""
+        essai = f"{essai_to} {at.isoformat()}" if essai_to else ""  # a test send: a new id
+        msg_id = messages.message_id(c, self.sender, replaces[0] if replaces else "", essai)
+        try:
+            return msg_id, messages.build(
+                c, sender=self.sender, date=at, msg_id=msg_id, replaces=replaces,
+                essai_to=essai_to, reply_to=self.settings.reply_to if self.settings else "",
+            )
+        except messages.AlteredTrame as exc:
+            self.result.ecartes.append((c.cle, str(exc)))
+            return None
 
-def _test(candidates, test_to: str, settings, writer, clock, result: Result, sender) -> None:
-    if not candidates:
-        raise DeliveryError("Aucun message avec une adresse à essayer pour cette année.")
-    c, replaces = candidates[0]
-    at = clock()
-    msg_id, message = _message(c, replaces, sender, settings.reply_to, at, essai_to=test_to)
-    with Postman(settings) as postman:
-        outcome = postman.send(message, [test_to])
-    writer.record(journal.rows(c, statut=journal.ESSAI if outcome.sent else journal.ECHEC, at=at,
-                       message_id=msg_id, objet=str(message["Subject"]), reponse=outcome.reply,
-                       adresse=test_to))
-    result.essai = ("réussi" if outcome.sent else "ÉCHEC") + f" : {outcome.reply}"
+    def list_missing(self, missing: list[tuple[Courrier, str]], listed) -> None:
+        now = self.clock()
+        for c, motif in missing:
+            self.result.sans_adresse.append((c.cle, motif))
+            if (c.cle, c.contenu, motif) not in listed:  # not a message: no Message-ID
+                self.writer.record(journal.rows(c, statut=journal.SANS_ADRESSE, at=now,
+                                                reponse=motif, adresse=""))
+        write_missing(self.out / "sans_adresse.csv", missing)
 
+    def drafts(self, pending, seen: set[tuple[str, str]]) -> None:
+        written = set()
+        for c, replaces in pending:
+            at = self.clock()
+            built = self.message(c, replaces, at)
+            if built is None:
+                continue
+            msg_id, message = built
+            path = self.draft_path(c)
+            write_eml(path, message)
+            written.add(path)
+            self.result.brouillons += 1
+            if (msg_id, journal.BROUILLON) not in seen:
+                self.writer.record(journal.rows(
+                    c, statut=journal.BROUILLON, at=at, message_id=msg_id,
+                    objet=str(message["Subject"]), replaces=replaces[0] if replaces else "",
+                    eml=str(path.relative_to(self.out.parent)),
+                ))
+        _sync_drafts(self.out / "brouillons", written)
 
-def _send(pending, out: Path, writer, settings: SmtpSettings, clock, result: Result, say) -> None:
-    with Postman(settings) as postman:
-        for i, (c, replaces) in enumerate(pending, start=1):
-            at = clock()
-            msg_id, message = _message(c, replaces, settings.sender, settings.reply_to, at)
-            outcome = postman.send(message, list(c.adresses.valid))
-            eml = ""
-            if outcome.sent:
-                archive = out / "envoyes" / f"{at:%Y%m%dT%H%M%S}_{c.slug}.eml"
-                write_bytes(archive, as_bytes(message))
-                eml = str(archive.relative_to(out.parent))
-                result.envoyes += 1
-            else:
-                result.echecs.append((c.cle, outcome.reply))
-            writer.record(journal.rows(c, statut=journal.ENVOYE if outcome.sent else journal.ECHEC,
-                               at=at, message_id=msg_id, objet=str(message["Subject"]),
-                               reponse=outcome.reply, replaces=replaces[0] if replaces else "",
-                               eml=eml))
-            say(f"  [{i}/{len(pending)}] {'envoyé' if outcome.sent else 'ÉCHEC'} "
-                f"{c.cle} → {', '.join(c.adresses.valid)} ({outcome.reply})")
-            if outcome.sent:  # its draft is no longer pending
-                (out / "brouillons" / c.bailleur_siren / f"{c.slug}.eml").unlink(missing_ok=True)
+    def test(self, candidates, test_to: str) -> None:
+        for c, replaces in candidates:
+            at = self.clock()
+            built = self.message(c, replaces, at, essai_to=test_to)
+            if built is not None:
+                break
+        else:
+            raise DeliveryError("Aucun message avec une adresse à essayer pour cette année.")
+        msg_id, message = built
+        with Postman(self.settings) as postman:
+            outcome = postman.send(message, [test_to])
+        self.writer.record(journal.rows(
+            c, statut=journal.ESSAI if outcome.sent else journal.ECHEC, at=at,
+            message_id=msg_id, objet=str(message["Subject"]), reponse=outcome.reply,
+            adresse=test_to,
+        ))
+        self.result.essai = ("réussi" if outcome.sent else "ÉCHEC") + f" : {outcome.reply}"
+
+    def send(self, pending) -> None:
+        with Postman(self.settings) as postman:
+            for i, (c, replaces) in enumerate(pending, start=1):
+                at = self.clock()
+                built = self.message(c, replaces, at)
+                if built is None:
+                    continue
+                msg_id, message = built
+                outcome = postman.send(message, list(c.adresses.valid))
+                eml = ""
+                if outcome.sent:
+                    archive = self.out / "envoyes" / f"{at:%Y%m%dT%H%M%S}_{c.slug}.eml"
+                    write_bytes(archive, as_bytes(message))  # the exact bytes sent
+                    eml = str(archive.relative_to(self.out.parent))
+                    self.result.envoyes += 1
+                    self.draft_path(c).unlink(missing_ok=True)  # no longer pending
+                else:
+                    self.result.echecs.append((c.cle, outcome.reply))
+                self.writer.record(journal.rows(
+                    c, statut=journal.ENVOYE if outcome.sent else journal.ECHEC, at=at,
+                    message_id=msg_id, objet=str(message["Subject"]), reponse=outcome.reply,
+                    replaces=replaces[0] if replaces else "", eml=eml,
+                ))
+                self.say(f"  [{i}/{len(pending)}] {'envoyé' if outcome.sent else 'ÉCHEC'} "
+                         f"{c.cle} → {', '.join(c.adresses.valid)} ({outcome.reply})")

@@ -30,6 +30,24 @@ HOW_TO_READ = (
 )
 
 
+class AlteredTrame(ValueError):
+    """A trame's file no longer has the manifest's SHA-256 (rewritten since, or missing)."""
+
+
+def attachments(c: Courrier) -> list[Attachment]:
+    """The trames' bytes, checked against the manifest: what is journaled is what is attached."""
+    out = []
+    for p in c.pieces:
+        data = p.path.read_bytes() if p.path.is_file() else b""
+        if hashlib.sha256(data).hexdigest() != p.entry.sha256:
+            raise AlteredTrame(
+                f"{p.entry.file} a changé depuis le manifeste (campagne en cours ?) : relancer "
+                "l'envoi une fois la campagne terminée"
+            )
+        out.append(Attachment(p.name, data))
+    return out
+
+
 def paris_date(moment: dt.datetime) -> str:
     return moment.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
 
@@ -106,7 +124,7 @@ def build(
         paragraphs=body,
         message_id=msg_id,
         date=date.astimezone(PARIS),
-        attachments=[Attachment(p.name, p.path.read_bytes()) for p in c.pieces],
+        attachments=attachments(c),
         reply_to=reply_to or None,
         references=[replaces[0]] if replaces else [],
         headers={
