@@ -16,6 +16,7 @@ the same content; when it holds one with another content, the new message annule
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,8 +181,8 @@ class _Run:
     out: Path  # envois/<annee>
     writer: journal.Writer
     settings: SmtpSettings | None
-    clock: object
-    say: object
+    clock: Callable[[], dt.datetime]
+    say: Callable[[str], None]
     result: Result
 
     @property
