@@ -226,12 +226,25 @@ def published(status: pl.DataFrame) -> set[tuple[str, int]]:
     return {(str(s), int(a)) for s, a in rows.iter_rows()}
 
 
-def excluded(status: pl.DataFrame) -> dict[tuple[str, int], str]:
-    """The bailleurs not published, with why (French: status and motif)."""
+def short_reason(row: dict) -> str:
+    """Why a bailleur is not published, in a few words (a note of a regional trame)."""
+    if row["statut"] == INCOMPLET:
+        parts = [f"{s} absente" for s in filter(None, row["feuilles_manquantes"].split(", "))]
+        parts += [f"{s} rejetée" for s in filter(None, row["feuilles_rejetees"].split(", "))]
+        return "incomplet : " + ", ".join(parts)
+    if row["statut"] == BLOQUE:
+        return "bloqué par le contrôle qualité"
+    return row["statut_libelle"]
+
+
+def excluded(status: pl.DataFrame, *, short: bool = False) -> dict[tuple[str, int], str]:
+    """The bailleurs not published, with why (French: status and motif, or ``short_reason``)."""
     if status.is_empty():
         return {}
     return {
-        (str(r["bailleur_siren"]), int(r["annee"])): f"{r['statut_libelle']} : {r['motif']}"
+        (str(r["bailleur_siren"]), int(r["annee"])): short_reason(r)
+        if short
+        else f"{r['statut_libelle']} : {r['motif']}"
         for r in status.filter(~pl.col("publie")).iter_rows(named=True)
     }
 
@@ -252,6 +265,12 @@ def markdown_table(status: pl.DataFrame) -> str:
 class Status:
     bailleurs: pl.DataFrame  # STATUS_SCHEMA
     feuilles: pl.DataFrame  # SHEET_SCHEMA
+
+    def of_year(self, annee: int | None) -> Status:
+        if annee is None:
+            return self
+        year = pl.col("annee") == annee
+        return Status(self.bailleurs.filter(year), self.feuilles.filter(year))
 
 
 def read_parquet_glob(folder: Path) -> pl.DataFrame | None:

@@ -37,11 +37,5 @@ def statut_bailleurs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     p = paths()
     current = status.compute(p)
     status.write(p.status, current)
-    annee = run_annee(context.run.tags)
-    shown = current
-    if annee is not None:
-        shown = status.Status(
-            current.bailleurs.filter(pl.col("annee") == annee),
-            current.feuilles.filter(pl.col("annee") == annee),
-        )
+    shown = current.of_year(run_annee(context.run.tags))
     return dg.MaterializeResult(metadata=status_metadata(shown))

@@ -14,7 +14,7 @@ from dagster_project.defs.automation.partitions import (
     register_partitions,
     run_annee,
 )
-from dagster_project.defs.automation.bailleur_status import statut_bailleurs
+from dagster_project.defs.automation.bailleur_status import status_metadata, statut_bailleurs
 from dagster_project.marts import PUBLISHED_MODELS
 from dagster_project.publish import publish
 from dagster_project.settings import DUCKDB_WRITER_POOL, paths
@@ -112,10 +112,7 @@ def campaign_summary(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         metadata={
             "run_id": context.run.run_id,
             "annee": summary.annee or 0,
-            "bailleurs_recus": len(summary.bailleurs),
-            "bailleurs_acceptes": len(summary.acceptes),
-            "bailleurs_rejetes": len(summary.rejetes),
-            "bailleurs_bloques": len(summary.bloques),
+            **status_metadata(summary.status),
             "controles_en_echec": len(summary.failed_checks),
             "trames_ecrites": summary.trames_ecrites,
             "resume": dg.MetadataValue.path(str(target)),
