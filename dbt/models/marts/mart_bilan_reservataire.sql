@@ -41,7 +41,8 @@ tours as (
         count(*) filter (where issue = '{{ issue | upper }}') as tours_{{ issue }}{{ "," if not loop.last }}
         {%- endfor %}
     from {{ ref('fct_tours') }}
-    where oriente_en_n and destination_type <> 'HORS_FLUX'
+    -- dwellings outside the assiette count nowhere (as in int_destination_logements)
+    where oriente_en_n and destination_type <> 'HORS_FLUX' and dans_assiette
     group by all
 ),
 
