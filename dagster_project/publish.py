@@ -81,13 +81,15 @@ def warehouse_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def snapshot_warehouse(warehouse: Path, snapshot: Path) -> dict[str, int]:
-    """Copy every mart of the warehouse (opened read-only) into the snapshot folder."""
+    """Copy every mart of the warehouse (opened read-only) into the snapshot folder, rows in
+    a fixed order: the same figures give the same bytes (DuckDB's threads build tables in
+    any order)."""
     counts: dict[str, int] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table in warehouse_tables(con):
             target = snapshot / f"{table}.parquet"
             (count,) = con.execute(
-                f"copy (select * from main.{sql_identifier(table)}) "
+                f"copy (select * from main.{sql_identifier(table)} order by all) "
                 f"to {sql_literal(target)} (format parquet)"
             ).fetchone()
             counts[table] = int(count)
@@ -101,7 +103,7 @@ def snapshot_union(sources: list[Path], target: Path) -> int | None:
     files = ", ".join(sql_literal(p) for p in sorted(sources))
     with duckdb.connect() as con:
         (count,) = con.execute(
-            f"copy (select * from read_parquet([{files}], union_by_name = true)) "
+            f"copy (select * from read_parquet([{files}], union_by_name = true) order by all) "
             f"to {sql_literal(target)} (format parquet)"
         ).fetchone()
     return int(count)

@@ -11,7 +11,7 @@ droits as (
         annee,
         reservataire_code,
         cast(sum(flux_net_perimetre) as bigint) as flux_net_perimetre,
-        sum(droit) as droit
+        {{ exact_sum('droit') }} as droit
     from {{ ref('mart_flux_perimetre') }}
     group by all
 ),
