@@ -35,6 +35,7 @@ class Column:
     out_of_list: str
     min: str
     max: str
+    max_length: int  # characters a cell may hold ([choice]: generous, per column)
     aliases: tuple[str, ...]
 
     @property
@@ -85,6 +86,7 @@ def sheets() -> dict[str, Sheet]:
                 out_of_list=r["hors_liste"],
                 min=r["min"],
                 max=r["max"],
+                max_length=int(r["longueur_max"]),
                 aliases=_split(r["alias"]),
             )
         )

@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_project.ingest import store
 from dagster_project.ingest.landing import scan_landing, run_key
 from dagster_project.ingest.pipeline import IngestSummary, ingest_files, ingest_partitions
+from dagster_project.ingest.text import visible
 from dagster_project.settings import paths
 
 bailleurs = dg.DynamicPartitionsDefinition(name="bailleurs")
@@ -105,13 +106,13 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(partition_key=key, run_key=run_key(key, changes),
-                          tags={"flux/fichiers": ",".join(sorted(c.chemin for c in changes))[:1000]})
+                          tags={"flux/fichiers": ",".join(sorted(visible(c.chemin) for c in changes))[:1000]})
             for key, changes in sorted(by_partition.items())
         ],
         dynamic_partitions_requests=[bailleurs.build_add_request(added)] if added else [],
         asset_events=[
             dg.AssetObservation(LANDING_KEY, partition=c.partition,
-                                metadata={"chemin": c.chemin, "sha256": c.sha256})
+                                metadata={"chemin": visible(c.chemin), "sha256": c.sha256})
             for c in scan.changed if c.partition
         ],
         cursor=json.dumps(scan.state, sort_keys=True),
