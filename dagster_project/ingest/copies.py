@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from dagster_project.ingest.dropped import DroppedFile
+from dagster_project.ingest.naming import SUPPORTED_EXTENSIONS
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,15 @@ class EarlierDrop:
 
 
 def earlier_drops(registry: pl.DataFrame, peers: list[DroppedFile]) -> dict[str, EarlierDrop]:
-    """Per file version of ``peers``: the earliest other identified drop of the same content."""
-    stored = registry.filter(pl.col("bailleur_siren").is_not_null() & pl.col("annee").is_not_null())
+    """Per file version of ``peers``: the earliest other drop of the same content that could be
+    a bilan (its name has a SIREN, a year and a supported extension)."""
+    name = pl.col("nom_fichier").str.to_lowercase()
+    stored = registry.filter(pl.col("bailleur_siren").is_not_null() & pl.col("annee").is_not_null()
+                             & pl.any_horizontal(name.str.ends_with(e) for e in SUPPORTED_EXTENSIONS))
     drops = [((r["depose_le"], r["chemin"]), r["version"], r["sha256"], r["chemin"], r["bailleur_siren"])
              for r in stored.iter_rows(named=True)]
     drops += [(f.order, f.version, f.sha256, f.chemin, f.name.siren) for f in peers
-              if f.name.identified and f.refused is None]
+              if f.name.identified and f.refused is None and f.name.extension in SUPPORTED_EXTENSIONS]
     first: dict[str, tuple] = {}
     for drop in sorted(drops, key=lambda d: d[0]):
         first.setdefault(drop[2], drop)

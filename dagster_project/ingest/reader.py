@@ -206,8 +206,9 @@ _EXAMPLE_ROWS = 5
 
 
 def _door_notes(body: pl.DataFrame, headers: list[str], cells: list[str]) -> list[dict]:
-    """One note per column whose cells hold invisible characters or exceed Excel's limit."""
-    tests = {"TEXTE_INVISIBLE": has_invisible, "TEXTE_TROP_LONG": lambda e: e.str.len_chars() > MAX_CELL_CHARS}
+    """One note per column whose cells hold invisible characters or reach Excel's limit (such
+    cells are cut there: the contract's shorter per-column limits are checked by the validator)."""
+    tests = {"TEXTE_INVISIBLE": has_invisible, "TEXTE_TROP_LONG": lambda e: e.str.len_chars() >= MAX_CELL_CHARS}
     exprs = []
     for rule, test in tests.items():
         for c in cells:
@@ -224,8 +225,11 @@ def _door_notes(body: pl.DataFrame, headers: list[str], cells: list[str]) -> lis
             rows = found[f"{rule}|{c}|rows"]
             listed = ", ".join(str(r) for r in rows) + (", …" if count > len(rows) else "")
             label = headers[j] or f"colonne {j + 1}"
+            detail = f"{count} cellule(s), ligne(s) {listed}"
+            if rule == "TEXTE_TROP_LONG":
+                detail += f" : une cellule contient au plus {MAX_CELL_CHARS - 1} caractères"
             notes.append({"regle": rule, "ligne": rows[0], "colonne": label, "valeur": label,
-                          "detail": f"{count} cellule(s), ligne(s) {listed}"})
+                          "detail": detail})
     return notes
 
 
