@@ -23,7 +23,7 @@ from xml.etree import ElementTree
 
 from dagster_project.ingest.rejection import Rejection
 
-DEFAULT_MAX_UNZIPPED_MB = 512
+DEFAULT_MAX_UNZIPPED_MB = 256
 MAX_ZIP_ENTRIES = 10_000
 _CHUNK = 1 << 16
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -193,21 +193,23 @@ def _raw_sheet(name: str, sheet: str | None, frame: pl.DataFrame, first_row: int
         .with_columns(pl.col(ROW).cast(pl.Int32))
         .slice(header_index + 1)
     )
-    notes = _door_notes(body, headers, cells)
-    body = body.with_columns(visible_expr(pl.col(c)) for c in cells)
+    notes, changed = _door_notes(body, headers, cells)
+    body = body.with_columns(visible_expr(pl.col(c)) for c in changed)  # only those are copied
     blank = pl.all_horizontal(
         pl.col(c).is_null() | (pl.col(c).str.strip_chars().str.len_chars() == 0) for c in cells
     )
-    return RawSheet(name, sheet, headers, body.filter(~blank), header_row=header_index + first_row,
-                    notes=notes)
+    if body.select(blank.any()).item():
+        body = body.filter(~blank)
+    return RawSheet(name, sheet, headers, body, header_row=header_index + first_row, notes=notes)
 
 
 _EXAMPLE_ROWS = 5
 
 
-def _door_notes(body: pl.DataFrame, headers: list[str], cells: list[str]) -> list[dict]:
+def _door_notes(body: pl.DataFrame, headers: list[str], cells: list[str]) -> tuple[list[dict], list[str]]:
     """One note per column whose cells hold invisible characters or reach Excel's limit (such
-    cells are cut there: the contract's shorter per-column limits are checked by the validator)."""
+    cells are cut there: the contract's shorter per-column limits are checked by the validator);
+    and the columns to clean."""
     tests = {"TEXTE_INVISIBLE": has_invisible, "TEXTE_TROP_LONG": lambda e: e.str.len_chars() >= MAX_CELL_CHARS}
     exprs = []
     for rule, test in tests.items():
@@ -216,12 +218,13 @@ def _door_notes(body: pl.DataFrame, headers: list[str], cells: list[str]) -> lis
             exprs += [hit.sum().alias(f"{rule}|{c}|n"),
                       pl.col(ROW).filter(hit).head(_EXAMPLE_ROWS).implode().alias(f"{rule}|{c}|rows")]
     found = body.select(exprs).row(0, named=True)
-    notes = []
+    notes, changed = [], set()
     for rule in tests:
         for j, c in enumerate(cells):
             count = found[f"{rule}|{c}|n"]
             if not count:
                 continue
+            changed.add(c)
             rows = found[f"{rule}|{c}|rows"]
             listed = ", ".join(str(r) for r in rows) + (", …" if count > len(rows) else "")
             label = headers[j] or f"colonne {j + 1}"
@@ -230,7 +233,7 @@ def _door_notes(body: pl.DataFrame, headers: list[str], cells: list[str]) -> lis
                 detail += f" : une cellule contient au plus {MAX_CELL_CHARS - 1} caractères"
             notes.append({"regle": rule, "ligne": rows[0], "colonne": label, "valeur": label,
                           "detail": detail})
-    return notes
+    return notes, sorted(changed)
 
 
 def _header_index(frame: pl.DataFrame, sheet: str | None) -> int:
