@@ -160,8 +160,8 @@ def test_ten_megabyte_cell_is_rejected_and_quoted_short(workspace):
     (f,) = ingest(workspace).values()
     found = anomalies(workspace, f.version).filter(pl.col("regle") == "TEXTE_TROP_LONG")
     assert f.statut == "REJETE" and found["colonne"].to_list() == ["reservataire_nom"]
-    assert found["message"][0] == ("La valeur est trop longue (1 cellule(s), ligne(s) 2 : une cellule "
-                                   "contient au plus 32766 caractères).")
+    assert found["message"][0] == ("La valeur est trop longue (au moins 32767 caractères ; la colonne "
+                                   "en accepte au plus 200).")
     assert Path(f.rapport).stat().st_size < 100_000
 
 

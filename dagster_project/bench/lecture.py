@@ -116,8 +116,8 @@ def measure_one(path: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(base: Path, say=print) -> dict:
-    """Forge both files under ``base`` and measure them; the figures of the benchmark."""
+def measure(base: Path, say=print, bomb_mib: int = 2048) -> dict:
+    """Forge the three files under ``base`` and measure them; the figures of the benchmark."""
     base.mkdir(parents=True, exist_ok=True)
     limit = max_file_bytes()
     csv_path = base / f"{SIREN}_{ANNEE}_tours.csv"
@@ -131,8 +131,8 @@ def measure(base: Path, say=print) -> dict:
     bomb = base / "bombe" / f"{SIREN}_{ANNEE}.xlsx"
     bomb.parent.mkdir(exist_ok=True)
     if not bomb.exists():
-        say("[lecture] fabrication d'une bombe zip (2 Gio décompressés, en-têtes menteurs) …")
-        forge_bomb(bomb)
+        say(f"[lecture] fabrication d'une bombe zip ({bomb_mib} Mio décompressés, en-têtes menteurs) …")
+        forge_bomb(bomb, bomb_mib)
     figures = {"cible_octets": TARGET_BYTES, "taille_max_octets": limit}
     for label, path in (("csv_taille_max", csv_path), ("xlsx_decompresse_max", workbook), ("bombe_zip", bomb)):
         say(f"[lecture] {label} ({path.stat().st_size / 1024**2:.1f} Mo) …")

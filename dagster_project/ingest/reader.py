@@ -207,33 +207,25 @@ _EXAMPLE_ROWS = 5
 
 
 def _door_notes(body: pl.DataFrame, headers: list[str], cells: list[str]) -> tuple[list[dict], list[str]]:
-    """One note per column whose cells hold invisible characters or reach Excel's limit (such
-    cells are cut there: the contract's shorter per-column limits are checked by the validator);
-    and the columns to clean."""
-    tests = {"TEXTE_INVISIBLE": has_invisible, "TEXTE_TROP_LONG": lambda e: e.str.len_chars() >= MAX_CELL_CHARS}
+    """One note per column whose cells hold invisible characters, and the columns to clean
+    (those, and any holding a cell longer than Excel allows: cut there, the validator reports
+    the contract's per-column limits)."""
     exprs = []
-    for rule, test in tests.items():
-        for c in cells:
-            hit = test(pl.col(c)).fill_null(False)
-            exprs += [hit.sum().alias(f"{rule}|{c}|n"),
-                      pl.col(ROW).filter(hit).head(_EXAMPLE_ROWS).implode().alias(f"{rule}|{c}|rows")]
+    for c in cells:
+        hit = has_invisible(pl.col(c)).fill_null(False)
+        exprs += [hit.sum().alias(f"{c}|n"), pl.col(ROW).filter(hit).head(_EXAMPLE_ROWS).implode().alias(f"{c}|rows"),
+                  (pl.col(c).str.len_chars() > MAX_CELL_CHARS).any().alias(f"{c}|long")]
     found = body.select(exprs).row(0, named=True)
-    notes, changed = [], set()
-    for rule in tests:
-        for j, c in enumerate(cells):
-            count = found[f"{rule}|{c}|n"]
-            if not count:
-                continue
-            changed.add(c)
-            rows = found[f"{rule}|{c}|rows"]
-            listed = ", ".join(str(r) for r in rows) + (", …" if count > len(rows) else "")
+    notes = []
+    for j, c in enumerate(cells):
+        count, rows = found[f"{c}|n"], found[f"{c}|rows"]
+        if count:
             label = headers[j] or f"colonne {j + 1}"
-            detail = f"{count} cellule(s), ligne(s) {listed}"
-            if rule == "TEXTE_TROP_LONG":
-                detail += f" : une cellule contient au plus {MAX_CELL_CHARS - 1} caractères"
-            notes.append({"regle": rule, "ligne": rows[0], "colonne": label, "valeur": label,
-                          "detail": detail})
-    return notes, sorted(changed)
+            listed = ", ".join(str(r) for r in rows) + (", …" if count > len(rows) else "")
+            where = f"1 cellule, ligne {listed}" if count == 1 else f"{count} cellules, lignes {listed}"
+            notes.append({"regle": "TEXTE_INVISIBLE", "ligne": rows[0], "colonne": label, "valeur": label,
+                          "detail": where})
+    return notes, [c for c in cells if found[f"{c}|n"] or found[f"{c}|long"]]
 
 
 def _header_index(frame: pl.DataFrame, sheet: str | None) -> int:

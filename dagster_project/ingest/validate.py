@@ -184,9 +184,10 @@ def _column_checks(checks: _Checks, c: Column, written: str, annee: int) -> None
     if c.strictly_required:
         checks.add("VALEUR_MANQUANTE", raw.is_null(), written, raw, "")
     length = raw.str.len_chars()
-    too_long = (length > c.max_length) & (length < MAX_CELL_CHARS)  # longer ones: the reader said so
-    checks.add("TEXTE_TROP_LONG", too_long, written, raw,
-               pl.format(f"{{}} caractères ; la colonne en accepte au plus {c.max_length}", length))
+    cut = length >= MAX_CELL_CHARS  # the reader cut it at Excel's limit: its real length is more
+    shown = pl.when(cut).then(pl.lit(f"au moins {MAX_CELL_CHARS}")).otherwise(length.cast(pl.String))
+    checks.add("TEXTE_TROP_LONG", length > c.max_length, written, raw,
+               pl.format(f"{{}} caractères ; la colonne en accepte au plus {c.max_length}", shown))
     unread = ~pl.col(_ok(c.name))
     if c.type not in ("texte", "libelle"):  # a code or a number is written with digits 0-9
         foreign = raw.str.contains(NON_ASCII_DIGIT).fill_null(False)
