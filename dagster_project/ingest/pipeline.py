@@ -125,6 +125,25 @@ def survey(paths: Paths, file_paths: list[Path]) -> tuple[list[DroppedFile], lis
 # ---------------------------------------------------------------------------- ingestion
 
 
+@dataclass
+class Batch:
+    """One bailleur-year's files (or the unidentified ones) and what the raw store knows of them."""
+
+    partition: str | None
+    files: list[DroppedFile]
+    stored: pl.DataFrame  # registry rows of these file versions (already ingested)
+    earlier: dict[str, copies.EarlierDrop]  # per version: the first drop of its bytes elsewhere
+
+
+def plan(paths: Paths, groups: dict[str | None, list[DroppedFile]]) -> list[Batch]:
+    """The batches of this run; the registry is read once, copies looked for across all groups."""
+    registry = store.read_registry(paths.raw_store)
+    earlier = copies.earlier_drops(registry, [f for files in groups.values() for f in files])
+    return [Batch(key, files, registry.filter(pl.col("version").is_in([f.version for f in files])),
+                  {f.version: earlier[f.version] for f in files if f.version in earlier})
+            for key, files in groups.items()]
+
+
 def ingest_partitions(paths: Paths, partition_keys: list[str], run_id: str,
                       max_workers: int | None = None) -> IngestSummary:
     """Ingest the new file versions of these partitions, plus any unidentified file.
@@ -137,12 +156,12 @@ def ingest_partitions(paths: Paths, partition_keys: list[str], run_id: str,
     grouped = files_by_partition(paths.landing)
     wanted = [None, *partition_keys]
     dropped, summaries = survey(paths, [p for key in wanted for p in grouped.get(key, [])])
-    by_key: dict[str | None, list[DroppedFile]] = defaultdict(list)
+    by_key: dict[str | None, list[DroppedFile]] = {key: [] for key in wanted}
     for f in dropped:
         by_key[partition_of(f.path.name)].append(f)
-    peers = [f for f in dropped if f.name.identified]  # copies are looked for across bailleurs
-    summaries += ingest_dropped(paths, by_key.get(None, []), run_id, None, peers)
-    jobs = [(paths, key, by_key.get(key, []), run_id, peers) for key in partition_keys]
+    unidentified, *batches = plan(paths, by_key)
+    summaries += ingest_batch(paths, unidentified, run_id)
+    jobs = [(paths, batch, run_id) for batch in batches]
     # A spawned worker pays ~3 s of imports and Polars is already multi-threaded: a pool only
     # pays off for big campaigns (or when the caller asks for one explicitly).
     workers = min(len(jobs), max_workers or os.cpu_count() or 1)
@@ -154,54 +173,47 @@ def ingest_partitions(paths: Paths, partition_keys: list[str], run_id: str,
                 try:
                     summaries.extend(future.result())
                 except Exception:  # the worker died (memory, signal): its files get a verdict
-                    log.exception("Échec du processus d'ingestion de %s", job[1])
-                    summaries.extend(_partition_lost(job))
+                    log.exception("Échec du processus d'ingestion de %s", job[1].partition)
+                    summaries.extend(_partition_lost(*job))
     else:
         for job in jobs:
             summaries.extend(_ingest_job(job))
     return IngestSummary(run_id, summaries)
 
 
-def _ingest_job(job: tuple[Paths, str, list[DroppedFile], str, list[DroppedFile]]) -> list[FileSummary]:
-    paths, key, files, run_id, peers = job
-    return ingest_dropped(paths, files, run_id, key, peers)
+def _ingest_job(job: tuple[Paths, Batch, str]) -> list[FileSummary]:
+    return ingest_batch(*job)
 
 
-def _partition_lost(job: tuple[Paths, str, list[DroppedFile], str, list[DroppedFile]]) -> list[FileSummary]:
-    paths, key, files, run_id, _ = job
+def _partition_lost(paths: Paths, batch: Batch, run_id: str) -> list[FileSummary]:
     known = store.known_versions(paths.raw_store)
     loaded_at = _now()
-    return [_finalise_safely(paths, unexpected(f, run_id), key, run_id, loaded_at)
-            for f in files if f.version not in known]
+    return [_finalise_safely(paths, unexpected(f, run_id), batch.partition, run_id, loaded_at)
+            for f in batch.files if f.version not in known]
 
 
 def ingest_files(paths: Paths, file_paths: list[Path], run_id: str,
                  partition: str | None = None) -> list[FileSummary]:
     """Ingest these files of one bailleur-year (or unidentified ones): one summary per file."""
     dropped, pending = survey(paths, file_paths)
-    return pending + ingest_dropped(paths, dropped, run_id, partition, dropped)
+    (batch,) = plan(paths, {partition: dropped})
+    return pending + ingest_batch(paths, batch, run_id)
 
 
-def ingest_dropped(paths: Paths, files: list[DroppedFile], run_id: str, partition: str | None,
-                   peers: list[DroppedFile]) -> list[FileSummary]:
-    """One verdict per file version (content at a place); known versions are not read again.
-
-    ``peers``: the other files of this run, to recognise the same content dropped elsewhere.
-    """
-    registry = store.read_registry(paths.raw_store)
-    known = set(registry["version"])
-    stored = registry.filter(pl.col("version").is_in([f.version for f in files]))
+def ingest_batch(paths: Paths, batch: Batch, run_id: str) -> list[FileSummary]:
+    """One verdict per file version (content at a place); known versions are not read again."""
+    stored, partition = batch.stored, batch.partition
     summaries = [
         FileSummary(partition, row["chemin"], row["sha256"], row["statut"], row["nb_erreurs"],
                     row["nb_avertissements"], nouveau=False, version=row["version"])
         for row in stored.iter_rows(named=True)
     ]
-    new = sorted((f for f in files if f.version not in known), key=lambda f: f.order)
+    known = set(stored["version"])
+    new = sorted((f for f in batch.files if f.version not in known), key=lambda f: f.order)
     if not new:
         return summaries
     limit = max_file_bytes()
-    earlier = copies.earlier_drops(registry, peers)
-    checked = [_guarded(f, run_id, check_file, f, limit, earlier.get(f.version)) for f in new]
+    checked = [_guarded(f, run_id, check_file, f, limit, batch.earlier.get(f.version)) for f in new]
     enriched = {c.file.version: enrich(c.anomalies()) for c in checked}
     drop_set = _drop_set(paths, stored, checked, enriched)
     checked = [_guarded(c.file, run_id, _cross_checks, c, drop_set) for c in checked]
