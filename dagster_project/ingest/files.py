@@ -15,6 +15,7 @@ from dagster_project.ingest.reader import ReadResult, read_csv, read_xlsx
 from dagster_project.ingest.rejection import Rejection
 from dagster_project.ingest.validate import SheetResult, anomalies_frame, validate_sheet
 
+
 @dataclass
 class CheckedFile:
     """The file and what its own content says (before cross-file references)."""
