@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project.ingest import rapport, store
+from dagster_project.ingest import apparitions, rapport, store
 from dagster_project.ingest.contract import AVERTISSEMENT, ERREUR, rules_frame
 from dagster_project.ingest.files import CheckedFile, DroppedFile, check_file
 from dagster_project.ingest.naming import is_ignored, parse_file_name, plausible_year, safe_file_name
@@ -241,7 +241,9 @@ def _finalise(paths: Paths, c: CheckedFile, partition: str | None, run_id: str,
         "sha256": f.sha256, "chemin": f.chemin, "nom_fichier": f.name.name,
         "bailleur_siren": f.name.siren, "annee": f.name.annee, "feuilles": sorted(c.sheets),
         "statut": statut, "nb_erreurs": errors, "nb_avertissements": warnings,
-        "depose_le": f.mtime, "charge_le": loaded_at, "run_id": run_id,
+        "depose_le": f.mtime,
+        "apparu_le": apparitions.record(paths.apparitions, [(f.chemin, f.sha256)])[f.sha256],
+        "charge_le": loaded_at, "run_id": run_id,
         "chemin_archive": archive_path, "taille_octets": f.size,
     }], schema=store.FICHIERS_SCHEMA)
     store.write_version(paths.raw_store, f.sha256, tables,

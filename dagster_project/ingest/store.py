@@ -30,6 +30,7 @@ FICHIERS_SCHEMA = {
     "nb_erreurs": pl.Int32,
     "nb_avertissements": pl.Int32,
     "depose_le": pl.Datetime("us"),
+    "apparu_le": pl.Datetime("us"),  # first seen in the landing folder (ingest/apparitions.py)
     "charge_le": pl.Datetime("us"),
     "run_id": pl.String,
     "chemin_archive": pl.String,
@@ -113,7 +114,8 @@ def read_registry(raw_store: Path, shas: list[str] | None = None) -> pl.DataFram
     files = [f for f in files if f.exists()]
     if not files:
         return pl.DataFrame(schema=FICHIERS_SCHEMA)
-    return pl.concat([pl.read_parquet(f) for f in files])
+    # diagonal: rows written before a column was added read it as null
+    return conform(pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed"), FICHIERS)
 
 
 def write_version(raw_store: Path, sha256: str, tables: dict[str, pl.DataFrame],

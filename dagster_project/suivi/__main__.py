@@ -1,0 +1,39 @@
+"""CLI: ``python -m dagster_project.suivi observer`` records the drop date of every file now in
+the landing folder that the product has not seen yet (what the landing sensor does at each
+look, for a campaign run without ``make dev``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dagster_project.atomic import sha256_of
+from dagster_project.ingest import apparitions
+from dagster_project.ingest.pipeline import landing_files
+from dagster_project.settings import paths
+
+
+def observe() -> int:
+    p = paths()
+    if not p.landing.is_dir():
+        print(f"Dossier de dépôt introuvable : {p.landing}", file=sys.stderr)
+        return 2
+    seen = [(f.relative_to(p.landing).as_posix(), sha256_of(f)) for f in landing_files(p.landing)]
+    dates = apparitions.record(p.apparitions, seen)
+    print(f"{len(dates)} contenu(s) dans {p.landing} ; dates de dépôt dans {p.apparitions}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dagster_project.suivi",
+                                     description="Suivi de la campagne.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("observer", help="enregistrer la date de dépôt des nouveaux fichiers")
+    args = parser.parse_args(argv)
+    if args.command == "observer":
+        return observe()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
