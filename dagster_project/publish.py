@@ -31,6 +31,9 @@ KEEP_PUBLICATIONS = 3
 QUALITY_MARTS = ("quality_scorecard", "quality_bailleur_status")
 # Raw store tables worth querying when a file is rejected (see docs/runbook.md).
 RAW_TABLES = ("fichiers", "anomalies")
+# The status of each bailleur (dagster_project/status.py): exposed beside the marts too, the
+# trames and the summary read it there.
+STATUS_TABLES = ("statut_bailleurs", "statut_feuilles")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,11 @@ class Publication:
     @property
     def marts(self) -> list[str]:
         return [name for name in self.row_counts if is_published_mart(name)]
+
+    @property
+    def exposed(self) -> list[str]:
+        """The tables also published as ``<marts>/<name>.parquet``."""
+        return [n for n in self.row_counts if is_published_mart(n) or n in STATUS_TABLES]
 
 
 def is_published_mart(table: str) -> bool:
@@ -73,13 +81,15 @@ def warehouse_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def snapshot_warehouse(warehouse: Path, snapshot: Path) -> dict[str, int]:
-    """Copy every mart of the warehouse (opened read-only) into the snapshot folder."""
+    """Copy every mart of the warehouse (opened read-only) into the snapshot folder, rows in
+    a fixed order: the same figures give the same bytes (DuckDB's threads build tables in
+    any order)."""
     counts: dict[str, int] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table in warehouse_tables(con):
             target = snapshot / f"{table}.parquet"
             (count,) = con.execute(
-                f"copy (select * from main.{sql_identifier(table)}) "
+                f"copy (select * from main.{sql_identifier(table)} order by all) "
                 f"to {sql_literal(target)} (format parquet)"
             ).fetchone()
             counts[table] = int(count)
@@ -93,21 +103,29 @@ def snapshot_union(sources: list[Path], target: Path) -> int | None:
     files = ", ".join(sql_literal(p) for p in sorted(sources))
     with duckdb.connect() as con:
         (count,) = con.execute(
-            f"copy (select * from read_parquet([{files}], union_by_name = true)) "
+            f"copy (select * from read_parquet([{files}], union_by_name = true) order by all) "
             f"to {sql_literal(target)} (format parquet)"
         ).fetchone()
     return int(count)
 
 
 def snapshot_side_tables(
-    snapshot: Path, marts_dir: Path, quality_dir: Path | None, raw_store: Path | None
+    snapshot: Path,
+    marts_dir: Path,
+    quality_dir: Path | None,
+    raw_store: Path | None,
+    status_dir: Path | None = None,
 ) -> dict[str, int]:
-    """Quality results and the raw store's file log, when the earlier stages wrote them."""
+    """Quality results, the bailleurs' status and the raw store's file log, when the earlier
+    stages wrote them."""
     sources: dict[str, list[Path]] = {
         name: [marts_dir / f"{name}.parquet"]
         for name in QUALITY_MARTS
         if (marts_dir / f"{name}.parquet").is_file()
     }
+    if status_dir is not None:
+        for name in STATUS_TABLES:
+            sources[name] = list((status_dir / name).glob("*.parquet"))
     if quality_dir is not None and quality_dir.is_dir():
         sources["quality_checks"] = list(quality_dir.glob("*.parquet"))
     if raw_store is not None:
@@ -166,6 +184,7 @@ def publish(
     run_id: str,
     quality_dir: Path | None = None,
     raw_store: Path | None = None,
+    status_dir: Path | None = None,
 ) -> Publication:
     """Publish the warehouse's marts; on any error the previous publication stays in place."""
     version = publication_version(run_id)
@@ -174,13 +193,13 @@ def publish(
     snapshot.mkdir(parents=True)
     try:
         counts = snapshot_warehouse(warehouse, snapshot)
-        counts |= snapshot_side_tables(snapshot, marts_dir, quality_dir, raw_store)
+        counts |= snapshot_side_tables(snapshot, marts_dir, quality_dir, raw_store, status_dir)
     except BaseException:
         shutil.rmtree(snapshot, ignore_errors=True)
         raise
-    for name in counts:
-        if is_published_mart(name):
-            replace_atomically(snapshot / f"{name}.parquet", marts_dir / f"{name}.parquet")
+    pub = Publication(version=version, snapshot=snapshot, catalog=catalog, row_counts=counts)
+    for name in pub.exposed:
+        replace_atomically(snapshot / f"{name}.parquet", marts_dir / f"{name}.parquet")
     build_catalog(catalog, snapshot, version, counts)
     prune_publications(root)
-    return Publication(version=version, snapshot=snapshot, catalog=catalog, row_counts=counts)
+    return pub

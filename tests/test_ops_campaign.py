@@ -16,7 +16,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from dagster_project.atomic import sha256_of
 from dagster_project.marts import PUBLISHED_MODELS
+from dagster_project.publish import STATUS_TABLES
 from dagster_project.defs.automation.definitions import (
     campagne_annuelle,
 )
@@ -57,8 +59,8 @@ def test_campaign_command_succeeds_with_progress_and_french_summary(campaign):
     out = result.stdout
     for line in ("▶ ingestion des fichiers", "▶ modèles dbt et tests", "▶ publication des marts",
                  "▶ écriture des trames", "# Campagne 2024 : résumé", "bailleurs reçus : **3**",
-                 "bailleurs acceptés : **3**",
-                 "bailleurs rejetés (au moins un fichier à redéposer) : **0**", f"trames : `{p.trames}`"):
+                 "publiés (trames et consolidations régionales) : **3**",
+                 "incomplets (feuille obligatoire absente ou rejetée) : **0**", f"trames : `{p.trames}`"):
         assert line in out, line
     for siren in BAILLEURS:
         assert f"bailleur {siren} : " in out and f"| {siren} |" in out
@@ -75,7 +77,7 @@ def test_campaign_publishes_marts_catalog_trames_and_summary(campaign):
         assert con.execute("select count(*) from fichiers").fetchone()[0] == 9
     assert list(p.trames.rglob("*.xlsx"))
     summary = (p.marts / "campagne_2024_resume.md").read_text(encoding="utf-8")
-    assert "bailleurs acceptés : **3**" in summary
+    assert "publiés (trames et consolidations régionales) : **3**" in summary
 
 
 def test_campaign_run_is_recorded_in_the_persistent_instance(campaign):
@@ -118,8 +120,11 @@ def test_yearly_schedule_skips_a_year_without_files(acceptance_landing):
 
 
 def test_a_second_run_is_idempotent(campaign):
+    """Rerunning changes nothing: every published Parquet mart keeps its very bytes."""
     p, first = campaign
     assert first.returncode == 0
+    published = [*PUBLISHED_MODELS, *STATUS_TABLES]
+    bytes_before = {m: sha256_of(p.marts / f"{m}.parquet") for m in published}
     marts_before = {m: pl.read_parquet(p.marts / f"{m}.parquet") for m in PUBLISHED_MODELS}
     trames_before = {t: t.stat().st_mtime_ns for t in p.trames.rglob("*.xlsx")}
 
@@ -130,6 +135,7 @@ def test_a_second_run_is_idempotent(campaign):
     for model, before in marts_before.items():
         after = pl.read_parquet(p.marts / f"{model}.parquet")
         assert_frame_equal(after, before, check_row_order=False)
+    assert {m: sha256_of(p.marts / f"{m}.parquet") for m in published} == bytes_before
     assert {t: t.stat().st_mtime_ns for t in p.trames.rglob("*.xlsx")} == trames_before
     with duckdb.connect(str(p.catalog), read_only=True) as con:
         assert con.execute("select count(*) from fichiers").fetchone()[0] == 9
