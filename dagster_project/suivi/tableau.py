@@ -81,6 +81,7 @@ class Suivi:
     lignes: pl.DataFrame  # SCHEMA
     non_attribues: pl.DataFrame  # NON_ATTRIBUES_SCHEMA
     problemes_referentiel: tuple[str, ...]
+    fichiers: pl.DataFrame  # every file content, with its drop date and rapport (_files)
 
     def count(self, code: str) -> int:
         return self.lignes.filter(pl.col("statut") == code).height
@@ -214,4 +215,4 @@ def compute(p: Paths, st: status.Status, fichiers: pl.DataFrame | None,
     lignes = lignes.sort(pl.col("statut").replace_strict(order, return_dtype=pl.Int64),
                          "bailleur_siren")
     return Suivi(annee, evalue_le, echeances, lignes, non_attribues(files, referentiel, annee),
-                 referentiel.problemes)
+                 referentiel.problemes, files)
