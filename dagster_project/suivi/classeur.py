@@ -19,7 +19,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from dagster_project import status
 from dagster_project.atomic import write_bytes
-from dagster_project.documents.layout import FONT, Grid, row_height
+from dagster_project.documents.layout import (
+    FONT,
+    Grid,
+    points_in,
+    row_height,
+    text_width,
+    width_for,
+)
 from dagster_project.reference import load_seed
 from dagster_project.suivi import echeances as ech
 from dagster_project.suivi.dates import paris, texte
@@ -49,13 +56,14 @@ class Colonne:
     valeur: Callable[[dict], object]
     date: bool = False
     large: bool = False  # wrapped text, width capped
+    nombre: bool = False
 
 
 def _feuille(nom: str) -> Callable[[dict], str]:
     def valeur(r: dict) -> str:
         verdict = status.VERDICT_LIBELLES.get(r[f"{nom}_verdict"], r[f"{nom}_verdict"])
         depot = texte(r[f"{nom}_depot"])
-        return f"{verdict} le {depot}" if depot else verdict
+        return f"{verdict} ({depot[:10]})" if depot else verdict
     return valeur
 
 
@@ -73,11 +81,11 @@ COLONNES = [
     Colonne("Premier dépôt", _paris("premier_depot"), date=True),
     Colonne("Dernier dépôt", _paris("dernier_depot"), date=True),
     *(Colonne(f"Feuille {f}", _feuille(f)) for f in status.all_sheets()),
-    Colonne("Fichiers", lambda r: r["nb_fichiers"]),
+    Colonne("Fichiers", lambda r: r["nb_fichiers"], nombre=True),
     Colonne("Dernier fichier", lambda r: r["dernier_fichier"]),
-    Colonne("Erreurs (dernier fichier)", lambda r: r["nb_erreurs"]),
-    Colonne("Avertissements (dernier fichier)", lambda r: r["nb_avertissements"]),
-    Colonne("Trames", lambda r: r["nb_trames"]),
+    Colonne("Erreurs (dernier fichier)", lambda r: r["nb_erreurs"], nombre=True),
+    Colonne("Avertissements (dernier fichier)", lambda r: r["nb_avertissements"], nombre=True),
+    Colonne("Trames", lambda r: r["nb_trames"], nombre=True),
     Colonne("Trames écrites le", lambda r: texte(r["trames_le"])),
     Colonne("Motif", lambda r: r["motif"], large=True),
     Colonne("Courriels", lambda r: r["courriels"].replace(",", ", ")),
@@ -110,14 +118,15 @@ def _table(ws: Worksheet, colonnes: list[Colonne], rows: list[dict], grid: Grid)
         cell.font, cell.alignment = bold, Alignment(wrap_text=True, vertical="top")
         cell.fill = _fill("E7E6E6")
         grid.add(HEADER_ROW, c, col.titre, bold=True, wrap=True, max_lines=2)
-        if col.large:
-            grid.caps[c] = 60
+        grid.caps[c] = 50 if col.large else 10  # headers wrap on two lines rather than widen
     for r, row in enumerate(rows, start=HEADER_ROW + 1):
         for c, col in enumerate(colonnes, start=1):
             value = col.valeur(row)
             cell = ws.cell(r, c, value)
             cell.font = regular
-            cell.alignment = Alignment(wrap_text=col.large, vertical="top")
+            centred = col.date or col.nombre
+            cell.alignment = Alignment(wrap_text=col.large, vertical="top",
+                                       horizontal="center" if centred else None)
             if col.date and value is not None:
                 cell.number_format = DATE_FORMAT
                 # sized for the ISO text the shared checker measures, a little wider than shown
@@ -133,17 +142,25 @@ def _table(ws: Worksheet, colonnes: list[Colonne], rows: list[dict], grid: Grid)
     ws.freeze_panes = ws.cell(HEADER_ROW + 1, 3 if colonnes is COLONNES else 1)
 
 
-def _size(ws: Worksheet, grid: Grid) -> None:
+def _size(ws: Worksheet, grid: Grid, titles: list[str] = ()) -> None:
     widths = grid.widths()
+    # a title spills over the table's empty cells: the table must be as wide as its titles
+    need = max((text_width(t, 12 if i == 0 else 10, i == 0) for i, t in enumerate(titles)), default=0)
+    total = sum(points_in(w) for w in widths.values())
+    if widths and need > total:
+        last = max(widths)
+        widths[last] = width_for(points_in(widths[last]) + need - total)
     for c, w in widths.items():
         ws.column_dimensions[get_column_letter(c)].width = w
     for r, h in grid.heights(widths).items():
         ws.row_dimensions[r].height = h
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    # two pages wide, SIREN and name repeated: one page would print too small to read
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 2, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.print_title_cols = "A:B"
 
 
 def _sheet(wb: Workbook, titre: str, lines: list[str], colonnes: list[Colonne],
@@ -152,7 +169,7 @@ def _sheet(wb: Workbook, titre: str, lines: list[str], colonnes: list[Colonne],
     grid = Grid()
     _title(ws, lines)
     _table(ws, colonnes, rows, grid)
-    _size(ws, grid)
+    _size(ws, grid, lines)
     return ws
 
 

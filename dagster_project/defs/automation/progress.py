@@ -17,6 +17,7 @@ STAGES = (
     ("published_marts", "publication des marts"),
     ("campaign_summary", "résumé de campagne"),
     ("trames", "écriture des trames"),
+    ("suivi_campagne", "suivi de campagne"),
 )
 INGESTION_STAGE = STAGES[0][1]
 ROW_COUNT_KEYS = ("dagster/row_count", "nb_lignes", "row_count")
