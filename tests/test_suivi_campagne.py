@@ -174,6 +174,12 @@ def test_relances_and_rapports(campagne):
     body = msg.get_body(("plain",)).get_content()
     assert "31/03/2025" in body and "aucun fichier" in body and ids["absent"] in body
     assert [a.get_filename() for a in msg.iter_attachments()] == [rapports[ids["absent"]].name]
+    # a rejected bailleur gets its campaign rapport and its file's rapport de contrôle
+    rejected = _row(s, UNKNOWN)
+    files = relances.attachments(p, rejected, rapports[UNKNOWN])
+    assert [f.suffix for f in files] == [".html", ".xlsx"]  # the path ingestion wrote
+    text = relances.draft(s, rejected, files).corps
+    assert "ne peut pas être pris en compte" in text and "tours" in text and files[1].name in text
     # before the reminder date the absent are not reminded, a rejected one always is
     fev = states["fev"]
     assert {r["bailleur_siren"] for r in relances.due(fev)} == {UNKNOWN}

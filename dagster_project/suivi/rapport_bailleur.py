@@ -21,27 +21,29 @@ from dagster_project.ingest import store
 from dagster_project.settings import Paths
 from dagster_project.suivi.classeur import DELAI_COULEURS, STATUT_COULEURS, STATUT_SENS
 from dagster_project.suivi.dates import texte
-from dagster_project.suivi.tableau import Suivi
+from dagster_project.suivi.tableau import ABSENT, Suivi
 
 MAX_REGLES = 15  # rules shown per rejected file; the rapport de contrôle has every line
 FONT = "font-family: Arial, Helvetica, sans-serif; font-size: 14px; color: #202124;"
 TABLE = "border-collapse: collapse; margin: 6px 0 18px 0;"
 TH = "text-align: left; background: #E7E6E6; padding: 4px 8px; border: 1px solid #BBB;"
 TD = "padding: 4px 8px; border: 1px solid #BBB; vertical-align: top;"
+NOWRAP = " white-space: nowrap;"
 
 
 def folder(p: Paths, annee: int) -> Path:
     return p.suivi / "rapports" / str(annee)
 
 
-def _table(headers: list[str], rows: list[list[str]], colors: dict[int, dict] | None = None) -> str:
+def _table(headers: list[str], rows: list[list[str]], colors: dict[int, dict] | None = None,
+           nowrap: tuple[int, ...] = ()) -> str:
     head = "".join(f'<th style="{TH}">{escape(h)}</th>' for h in headers)
     body = []
     for row in rows:
         cells = []
         for i, v in enumerate(row):
             bg = (colors or {}).get(i, {}).get(v)
-            style = TD + (f" background: #{bg};" if bg else "")
+            style = TD + (f" background: #{bg};" if bg else "") + (NOWRAP if i in nowrap else "")
             cells.append(f'<td style="{style}">{escape(str(v))}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f'<table style="{TABLE}"><tr>{head}</tr>{"".join(body)}</table>'
@@ -77,6 +79,14 @@ def _rules(p: Paths, f: dict) -> str:
                      rows) + note)
 
 
+def _a_faire(row: dict) -> str:
+    if row["statut"] == ABSENT:
+        required = ", ".join(status.required_sheets())
+        return (f"déposer le bilan : feuilles {required} (obligatoires) et prévisionnel, "
+                "dans un classeur ou un fichier CSV par feuille.")
+    return row["motif"] or ""
+
+
 def html(p: Paths, s: Suivi, row: dict) -> str:
     e = s.echeances
     own = s.fichiers.filter((pl.col("bailleur_siren") == row["bailleur_siren"])
@@ -89,7 +99,7 @@ def html(p: Paths, s: Suivi, row: dict) -> str:
                       "rejeté": "F9CB9C", "absent": "F4CCCC"}
     files = [[f["chemin"], texte(f["apparu_le"]),
               status.VERDICT_LIBELLES.get(f["statut"], f["statut"]), str(f["nb_erreurs"]),
-              str(f["nb_avertissements"]), f["rapport"]] for f in own.iter_rows(named=True)]
+              str(f["nb_avertissements"]), Path(f["rapport"]).name] for f in own.iter_rows(named=True)]
     rejected = "".join(_rules(p, f) for f in own.iter_rows(named=True) if f["statut"] == "REJETE")
     trames = (f"{row['nb_trames']} trame(s) écrite(s), la dernière le {texte(row['trames_le'])}."
               if row["nb_trames"] else "Aucune trame écrite pour ce bailleur.")
@@ -98,21 +108,21 @@ def html(p: Paths, s: Suivi, row: dict) -> str:
         f'<h1 style="font-size: 20px;">{escape(titre)}</h1>',
         f'<p><b>{escape(row["bailleur_nom"])}</b> — SIREN {escape(row["bailleur_siren"])}<br>'
         f"Situation au {escape(texte(s.evalue_le))} (heure de Paris).</p>",
-        f'<p>Statut : {_badge(row["statut_libelle"], STATUT_COULEURS[row["statut_libelle"]])} '
+        f'<p style="line-height: 2;">Statut : {_badge(row["statut_libelle"], STATUT_COULEURS[row["statut_libelle"]])} '
         f'— {escape(STATUT_SENS[row["statut_libelle"]])}.<br>'
         f'Délai : {_badge(row["delai"], DELAI_COULEURS[row["delai"]])} '
         f"(date légale {escape(texte(e.date_legale))}, tolérance jusqu'au "
         f"{escape(texte(e.date_tolerance))}).</p>",
     ]
-    if row["motif"]:
-        parts.append(f'<p><b>À faire :</b> {escape(row["motif"])}</p>')
+    if a_faire := _a_faire(row):
+        parts.append(f"<p><b>À faire :</b> {escape(a_faire)}</p>")
     parts += [
-        '<h2 style="font-size: 17px;">Ce qui est compté</h2>',
+        '<h2 style="font-size: 17px;">Feuilles : ce qui est compté, rejeté ou manquant</h2>',
         _table(["Feuille", "Obligatoire", "Verdict", "Version comptée", "Déposée le"], sheets,
-               {2: verdict_colors}),
+               {2: verdict_colors}, nowrap=(4,)),
         '<h2 style="font-size: 17px;">Fichiers reçus</h2>',
         _table(["Fichier", "Déposé le", "Verdict", "Erreurs", "Avertissements",
-                "Rapport de contrôle"], files, {2: verdict_colors})
+                "Rapport de contrôle"], files, {2: verdict_colors}, nowrap=(1,))
         if files else "<p>Aucun fichier reçu.</p>",
     ]
     if rejected:

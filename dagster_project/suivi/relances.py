@@ -27,6 +27,8 @@ from dagster_project.suivi.tableau import ABSENT, REJETE, Suivi
 EXPEDITEUR_ENV = "FLUX_COURRIEL_EXPEDITEUR"
 EXPEDITEUR_DEFAUT = "bilans-gestion-en-flux@region-idf.example"
 
+MIME_TYPES = {".html": ("text", "html"),
+              ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
 OBJETS = {
     ABSENT: "aucun fichier reçu",
     REJETE: "fichier rejeté, à redéposer",
@@ -48,9 +50,7 @@ $echeance
 
 $rapport
 
-Le dépôt se fait dans le dossier habituel, un fichier par bilan nommé <siren>_<année>.xlsx
-(ou un fichier CSV par feuille : <siren>_<année>_<feuille>.csv). Un fichier corrigé
-remplace le précédent ; il est contrôlé dès sa réception.
+Le dépôt se fait dans le dossier habituel, un fichier par bilan nommé <siren>_<année>.xlsx (ou un fichier CSV par feuille : <siren>_<année>_<feuille>.csv). Un fichier corrigé remplace le précédent ; il est contrôlé dès sa réception.
 
 Nous restons à votre disposition pour toute question.
 
@@ -80,20 +80,27 @@ def _echeance(s: Suivi) -> str:
     if au <= e.date_tolerance:
         return (f"La date limite du {texte(e.date_legale)} est passée : les dépôts sont encore "
                 f"acceptés jusqu'au {texte(e.date_tolerance)}.")
-    return (f"La date de dépôt toléré ({texte(e.date_tolerance)}) est dépassée : merci de "
+    return (f"La date limite tolérée ({texte(e.date_tolerance)}) est dépassée : merci de "
             "déposer au plus vite, votre bilan n'entre pas dans les trames tant qu'il manque.")
 
 
-def _rapport(p: Paths, row: dict, rapport_bailleur: Path | None) -> str:
+def attachments(p: Paths, row: dict, rapport_bailleur: Path | None) -> list[Path]:
+    """The bailleur's campaign rapport, and the rapport de contrôle of its latest file."""
+    controle = p.marts / row["dernier_rapport"] if row["dernier_rapport"] else None
+    return [f for f in (rapport_bailleur, controle) if f is not None and f.is_file()]
+
+
+def _rapport(files: list[Path]) -> str:
     lines = []
-    if rapport_bailleur is not None:
-        lines.append(f"Le rapport de votre campagne (fichiers reçus, comptés, rejetés, manquants) "
-                     f"est joint à ce message ({rapport_bailleur.name}).")
-    if row["dernier_rapport"]:
-        lines.append("Le rapport de contrôle de votre dernier fichier indique, pour chaque "
-                     "erreur, la feuille, la ligne, la colonne et la correction attendue : "
-                     f"{p.marts / row['dernier_rapport']}.")
-    return "\n".join(lines) or "Le format attendu est décrit dans le format d'échange."
+    for f in files:
+        if f.suffix == ".html":
+            lines.append("Le rapport de votre campagne (fichiers reçus, comptés, rejetés, "
+                         f"manquants) est joint à ce message ({f.name}).")
+        else:
+            lines.append(f"Le rapport de contrôle de votre dernier fichier ({f.name}, joint) "
+                         "indique pour chaque erreur la feuille, la ligne, la colonne et la "
+                         "correction attendue.")
+    return "\n\n".join(lines) or "Le format attendu est décrit dans le format d'échange."
 
 
 def due(s: Suivi) -> list[dict]:
@@ -107,20 +114,20 @@ def due(s: Suivi) -> list[dict]:
     return out
 
 
-def draft(p: Paths, s: Suivi, row: dict, rapport_bailleur: Path | None = None) -> Relance:
+def draft(s: Suivi, row: dict, files: list[Path]) -> Relance:
     statut = row["statut"]
     values = {"nom": row["bailleur_nom"], "siren": row["bailleur_siren"], "annee": s.annee,
               "motif": row["motif"]}
     constat = CONSTATS[statut].substitute(values)
     corps = CORPS.substitute(constat=constat[0].upper() + constat[1:],
-                             echeance=_echeance(s), rapport=_rapport(p, row, rapport_bailleur))
+                             echeance=_echeance(s), rapport=_rapport(files))
     return Relance(row["bailleur_siren"], row["bailleur_nom"], statut,
                    tuple(filter(None, (row["courriels"] or "").split(","))),
                    f"Bilan de gestion en flux {s.annee} – {row['bailleur_nom']} : {OBJETS[statut]}",
                    corps)
 
 
-def message(r: Relance, s: Suivi, attachment: Path | None = None) -> EmailMessage:
+def message(r: Relance, s: Suivi, files: list[Path]) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = os.environ.get(EXPEDITEUR_ENV, EXPEDITEUR_DEFAUT)
     msg["To"] = ", ".join(r.destinataires)
@@ -128,9 +135,9 @@ def message(r: Relance, s: Suivi, attachment: Path | None = None) -> EmailMessag
     msg["Date"] = format_datetime(s.evalue_le.replace(tzinfo=UTC))
     msg["X-Unsent"] = "1"
     msg.set_content(r.corps)
-    if attachment is not None and attachment.is_file():
-        msg.add_attachment(attachment.read_bytes(), maintype="text", subtype="html",
-                           filename=attachment.name)
+    for f in files:
+        maintype, subtype = MIME_TYPES[f.suffix]
+        msg.add_attachment(f.read_bytes(), maintype=maintype, subtype=subtype, filename=f.name)
     return msg
 
 
@@ -139,11 +146,12 @@ def write_drafts(p: Paths, s: Suivi, rapports: dict[str, Path] | None = None) ->
     target = folder(p, s.annee)
     written = []
     for row in due(s):
-        r = draft(p, s, row, (rapports or {}).get(row["bailleur_siren"]))
+        files = attachments(p, row, (rapports or {}).get(row["bailleur_siren"]))
+        r = draft(s, row, files)
         if not r.destinataires:
             continue
         path = target / f"relance_{r.siren}.eml"
-        write_bytes(path, bytes(message(r, s, (rapports or {}).get(r.siren))))
+        write_bytes(path, bytes(message(r, s, files)))
         written.append(path)
     for old in target.glob("*.eml") if target.is_dir() else []:
         if old not in written:

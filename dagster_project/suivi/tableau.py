@@ -140,7 +140,7 @@ def non_attribues(files: pl.DataFrame, referentiel: Referentiel, annee: int) -> 
         elif r["annee"] != annee:
             continue
         elif r["bailleur_siren"] not in referentiel:
-            motif = f"SIREN {r['bailleur_siren']} absent du référentiel des bailleurs"
+            motif = f"SIREN {r['bailleur_siren']} absent de la liste des bailleurs attendus"
         else:
             continue
         rows.append({"chemin": r["chemin"], "nom_fichier": r["nom_fichier"],
@@ -175,7 +175,7 @@ def compute(p: Paths, st: status.Status, fichiers: pl.DataFrame | None,
         ref = referentiel.bailleurs.get(siren)
         code, motif = _statut(by_status.get(siren))
         if ref is None:
-            motif = f"{NON_REFERENCE} : SIREN absent de ref_bailleurs ; {motif}"
+            motif = f"{NON_REFERENCE} : SIREN absent de la liste des bailleurs attendus ; {motif}"
         own = mine.filter(pl.col("bailleur_siren") == siren)
         latest = own.row(-1, named=True) if own.height else None
         row = {
