@@ -17,7 +17,7 @@ from dagster_project.demo import Scale, generate_campaign
 from dagster_project.demo.model import plan_bailleurs
 from dagster_project.demo.referentiel import bailleur_absent, referentiel, retardataires
 from dagster_project.documents.layout import clipped
-from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions
+from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions, landing_files
 from dagster_project.suivi import classeur, historique, rapport_bailleur, relances, tableau
 from dagster_project.suivi import echeances as ech
 from dagster_project.suivi.echeances import Echeances, echeances
@@ -190,3 +190,27 @@ def test_relances_and_rapports(campagne):
     text = " ".join(parsed.text)
     assert "non référencé" in text and "Pourquoi des fichiers sont rejetés" in text
     assert f"{UNKNOWN}_2024_tours.csv" in text
+
+
+def test_the_dagster_asset_writes_the_tracking_and_its_counts(campagne, monkeypatch):
+    """The asset reads the shipped reference (the demo's 13 bailleurs): none of them dropped
+    here, and this campaign's bailleurs are « non référencé »."""
+    import dagster as dg
+
+    from dagster_project.defs.suivi.definitions import suivi_campagne
+    from dagster_project.summary import collect, render_markdown
+
+    p, _, _ = campagne
+    monkeypatch.setenv("FLUX_HORLOGE", "2025-04-08T09:00:00")
+    result = dg.materialize([suivi_campagne], tags={"flux/annee": "2024"})
+    metadata = {k: v.value for k, v in result.asset_materializations_for_node("suivi_campagne")[0].metadata.items()}
+    assert metadata["annee"] == 2024 and metadata["evalue_le"] == "2025-04-08T09:00:00"
+    assert (metadata["bailleurs_absent"], metadata["non_references"]) == (13, MINI.nb_bailleurs + 1)
+    assert metadata["bailleurs"] == 13 + MINI.nb_bailleurs + 1
+    assert metadata["bailleurs_rejeté"] == 1 and metadata["delai_en retard"] == 1
+    assert metadata["fichiers_non_attribues"] == len(list(landing_files(p.landing)))  # all of them
+    assert "LUTECE – Lutèce Habitat" in metadata["suivi"]
+    wb = openpyxl.load_workbook(classeur.workbook_path(p.suivi, 2024), read_only=True)
+    assert wb["Tous les bailleurs"].max_row == classeur.HEADER_ROW + metadata["bailleurs"]
+    summary = render_markdown(collect(p, run_id="t", annee=2024, run_started=None, failed_checks=[]))
+    assert "## Suivi de la campagne" in summary and "absent : **13**" in summary

@@ -8,6 +8,7 @@ from dagster_project.suivi import historique
 from dagster_project.suivi import relances
 from dagster_project.suivi.classeur import workbook_path
 from dagster_project.suivi.dates import texte
+from dagster_project.suivi.echeances import DELAIS
 from dagster_project.suivi.tableau import STATUTS
 
 
@@ -31,7 +32,7 @@ def section(p: Paths, annee: int | None) -> list[str]:
         f"`{workbook_path(p.suivi, annee)}`.",
         "",
         "- " + ", ".join(f"{lib} : **{counts.get(code, 0)}**" for code, lib in STATUTS.items()),
-        "- délais : " + (", ".join(f"{d} : **{n}**" for d, n in sorted(delais.items())) or "—"),
+        "- délais : " + ", ".join(f"{d} : **{delais.get(d, 0)}**" for d in DELAIS),
         "",
         "| SIREN | bailleur | statut | délai | dernier dépôt |",
         "| --- | --- | --- | --- | --- |",

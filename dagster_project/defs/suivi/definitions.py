@@ -7,6 +7,7 @@ from dagster_project import status
 from dagster_project.defs.automation.partitions import run_annee
 from dagster_project.settings import paths
 from dagster_project.suivi import campagne
+from dagster_project.suivi.echeances import DELAIS
 from dagster_project.suivi.tableau import STATUTS
 
 
@@ -40,7 +41,8 @@ def suivi_campagne(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "evalue_le": s.evalue_le.isoformat(),
             "bailleurs": s.lignes.height,
             **{f"bailleurs_{lib}": s.count(code) for code, lib in STATUTS.items()},
-            **{f"delai_{d}": n for d, n in sorted(delais.items())},
+            # every key at every run, so each one plots as a continuous series
+            **{f"delai_{d}": delais.get(d, 0) for d in DELAIS},
             "non_references": s.lignes.filter(~s.lignes["reference"]).height,
             "fichiers_non_attribues": s.non_attribues.height,
             "classeur": dg.MetadataValue.path(str(done.classeur)),
