@@ -111,7 +111,8 @@ def _files(fichiers: pl.DataFrame | None) -> pl.DataFrame:
     files = fichiers.with_columns(
         pl.col("annee").cast(pl.Int64),
         pl.coalesce(*[c for c in ("apparu_le", "depose_le") if c in fichiers.columns]).alias("apparu_le"),
-    ).sort("charge_le", descending=True).unique("sha256", keep="first").sort("apparu_le", "chemin")
+    ).sort("charge_le", descending=True).unique(["sha256", "bailleur_siren", "annee"], keep="first")
+    files = files.sort("apparu_le", "chemin")
     return files.with_columns(
         pl.struct("bailleur_siren", "annee", "nom_fichier", "sha256")
         .map_elements(_rapport, return_dtype=pl.String).alias("rapport"))
