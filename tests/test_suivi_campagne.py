@@ -214,3 +214,13 @@ def test_the_dagster_asset_writes_the_tracking_and_its_counts(campagne, monkeypa
     assert wb["Tous les bailleurs"].max_row == classeur.HEADER_ROW + metadata["bailleurs"]
     summary = render_markdown(collect(p, run_id="t", annee=2024, run_started=None, failed_checks=[]))
     assert "## Suivi de la campagne" in summary and "absent : **13**" in summary
+
+
+def test_before_any_drop_every_expected_bailleur_is_absent(workspace):
+    ref = validate(referentiel(MINI, SEED), DEPARTEMENTS)
+    empty = status.compute(workspace, 2024, with_quality=False)
+    s = tableau.compute(workspace, empty, None, ref, echeances(2024), datetime(2025, 1, 15))
+    assert set(s.lignes["statut"]) == {"ABSENT"} and s.lignes.height == MINI.nb_bailleurs + 1
+    assert set(s.lignes["delai"]) == {ech.EN_ATTENTE} and s.non_attribues.is_empty()
+    assert relances.due(s) == []  # 15 January: before the reminder date
+    assert openpyxl.load_workbook(classeur.write_workbook(workspace.suivi, s)).sheetnames[0] == "Tous les bailleurs"
