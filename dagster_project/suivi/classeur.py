@@ -33,6 +33,7 @@ from dagster_project.suivi.dates import paris, texte
 from dagster_project.suivi.tableau import STATUTS, Suivi
 
 HEADER_ROW = 4
+FEUILLES = {"previsionnel": "prévisionnel"}  # sheet codes as French words
 DATE_FORMAT = "DD/MM/YYYY HH:MM"
 STATUT_COULEURS = {  # background of the status cell
     "absent": "F4CCCC", "rejeté": "F9CB9C", "incomplet": "FFF2CC", "bloqué": "D9D2E9",
@@ -80,7 +81,7 @@ COLONNES = [
     Colonne("Complet le", _paris("depot_complet"), date=True),
     Colonne("Premier dépôt", _paris("premier_depot"), date=True),
     Colonne("Dernier dépôt", _paris("dernier_depot"), date=True),
-    *(Colonne(f"Feuille {f}", _feuille(f)) for f in status.all_sheets()),
+    *(Colonne(f"Feuille {FEUILLES.get(f, f)}", _feuille(f)) for f in status.all_sheets()),
     Colonne("Fichiers", lambda r: r["nb_fichiers"], nombre=True),
     Colonne("Dernier fichier", lambda r: r["dernier_fichier"]),
     Colonne("Erreurs (dernier fichier)", lambda r: r["nb_erreurs"], nombre=True),

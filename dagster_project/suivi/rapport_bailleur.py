@@ -19,7 +19,7 @@ from dagster_project import status
 from dagster_project.atomic import write_bytes
 from dagster_project.ingest import store
 from dagster_project.settings import Paths
-from dagster_project.suivi.classeur import DELAI_COULEURS, STATUT_COULEURS, STATUT_SENS
+from dagster_project.suivi.classeur import DELAI_COULEURS, FEUILLES, STATUT_COULEURS, STATUT_SENS
 from dagster_project.suivi.dates import texte
 from dagster_project.suivi.tableau import ABSENT, Suivi
 
@@ -91,7 +91,7 @@ def html(p: Paths, s: Suivi, row: dict) -> str:
     e = s.echeances
     own = s.fichiers.filter((pl.col("bailleur_siren") == row["bailleur_siren"])
                           & (pl.col("annee") == s.annee)).sort("apparu_le", "chemin")
-    sheets = [[f, "oui" if f in status.required_sheets() else "non (prévisionnel)",
+    sheets = [[FEUILLES.get(f, f), "oui" if f in status.required_sheets() else "non (prévisionnel)",
                status.VERDICT_LIBELLES.get(row[f"{f}_verdict"], row[f"{f}_verdict"]),
                row[f"{f}_fichier"] or "—", texte(row[f"{f}_depot"]) or "—"]
               for f in status.all_sheets()]
