@@ -8,7 +8,9 @@ table, then
   with ``os.replace``: a reader sees the old file or the new one, never half of one);
 - builds ``catalog.duckdb`` as a *new* file of views over the snapshot files and swaps it in
   with ``os.replace``. A reader holding the previous catalog keeps reading the previous
-  snapshot, whose files stay on disk (the last ``KEEP_PUBLICATIONS`` are kept).
+  snapshot, whose files stay on disk for ``retention()`` (24 h by default) after a newer
+  publication replaced it: retention by age, not by count, so that a connection kept open
+  survives any number of publications in that time.
 
 Nothing here depends on Dagster: the ``published_marts`` asset is a thin wrapper.
 """
@@ -18,15 +20,18 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
 PUBLICATIONS_DIR = ".publications"
-# Older snapshots are deleted; a reader still holding a catalog that old gets "file not found",
-# never inconsistent data.
-KEEP_PUBLICATIONS = 3
+# [choice] A replaced snapshot is deleted this long after its replacement (README: a connection
+# opened on the catalog keeps working at least this long after the next publication); a
+# reader holding a catalog older than that gets "file not found", never inconsistent data.
+RETENTION_ENV = "FLUX_PUBLICATIONS_RETENTION_HEURES"
+DEFAULT_RETENTION_HOURS = 24.0
+VERSION_TIME_FORMAT = "%Y%m%dT%H%M%S%f"
 # Published by the quality stage into the marts folder; snapshotted so the catalog is consistent.
 QUALITY_MARTS = ("quality_scorecard", "quality_bailleur_status")
 # Raw store tables worth querying when a file is rejected (see docs/runbook.md).
@@ -61,7 +66,18 @@ def is_published_mart(table: str) -> bool:
 def publication_version(run_id: str, now: datetime | None = None) -> str:
     """A sortable, unique snapshot name: UTC timestamp then the start of the run id."""
     now = now or datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%S%f}_{run_id[:8]}"
+    return f"{now.strftime(VERSION_TIME_FORMAT)}_{run_id[:8]}"
+
+
+def version_time(version: str) -> datetime | None:
+    try:
+        return datetime.strptime(version.split("_", 1)[0], VERSION_TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def retention() -> timedelta:
+    return timedelta(hours=float(os.environ.get(RETENTION_ENV, DEFAULT_RETENTION_HOURS)))
 
 
 def sql_literal(text: str | Path) -> str:
@@ -171,10 +187,15 @@ def build_catalog(catalog: Path, snapshot: Path, version: str, row_counts: dict[
     os.replace(tmp, catalog)
 
 
-def prune_publications(root: Path, keep: int = KEEP_PUBLICATIONS) -> None:
+def prune_publications(root: Path, keep_for: timedelta, now: datetime | None = None) -> None:
+    """Delete the snapshots replaced by a newer one more than ``keep_for`` ago (never the
+    newest: the current catalog reads it)."""
+    now = now or datetime.now(UTC)
     snapshots = sorted(p for p in root.iterdir() if p.is_dir())
-    for old in snapshots[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+    for old, newer in zip(snapshots, snapshots[1:], strict=False):
+        replaced = version_time(newer.name)
+        if replaced is not None and now - replaced > keep_for:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def publish(
@@ -201,5 +222,5 @@ def publish(
     for name in pub.exposed:
         replace_atomically(snapshot / f"{name}.parquet", marts_dir / f"{name}.parquet")
     build_catalog(catalog, snapshot, version, counts)
-    prune_publications(root)
+    prune_publications(root, retention())
     return pub

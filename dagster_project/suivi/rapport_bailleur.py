@@ -18,6 +18,7 @@ import polars as pl
 from dagster_project import status
 from dagster_project.atomic import write_bytes
 from dagster_project.ingest import store
+from dagster_project.ingest.dropped import version_id
 from dagster_project.settings import Paths
 from dagster_project.suivi.classeur import DELAI_COULEURS, FEUILLES, STATUT_COULEURS, STATUT_SENS
 from dagster_project.suivi.dates import texte
@@ -54,14 +55,14 @@ def _badge(text: str, color: str) -> str:
             f'font-weight: bold;">{escape(text)}</span>')
 
 
-def _anomalies(p: Paths, sha256: str) -> pl.DataFrame | None:
-    path = store.table_path(p.raw_store, store.ANOMALIES, sha256)
+def _anomalies(p: Paths, f: dict) -> pl.DataFrame | None:
+    path = store.table_path(p.raw_store, store.ANOMALIES, version_id(f["chemin"], f["sha256"]))
     return pl.read_parquet(path) if path.is_file() else None
 
 
 def _rules(p: Paths, f: dict) -> str:
     """The errors of a rejected file, one line per rule × sheet × column."""
-    frame = _anomalies(p, f["sha256"])
+    frame = _anomalies(p, f)
     if frame is None or frame.is_empty():
         return ""
     grouped = (frame.filter(pl.col("gravite") == "ERREUR")

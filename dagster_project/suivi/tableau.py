@@ -102,7 +102,7 @@ def _rapport(row: dict) -> str:
 
 
 def _files(fichiers: pl.DataFrame | None) -> pl.DataFrame:
-    """One row per content, its drop date (``apparu_le``, the mtime for rows written before
+    """One row per file version (content at a place), its drop date (``apparu_le``, the mtime for rows written before
     the product recorded it) and its rapport."""
     if fichiers is None or fichiers.is_empty():
         return pl.DataFrame(schema={**NON_ATTRIBUES_SCHEMA, "sha256": pl.String,
@@ -111,7 +111,7 @@ def _files(fichiers: pl.DataFrame | None) -> pl.DataFrame:
     files = fichiers.with_columns(
         pl.col("annee").cast(pl.Int64),
         pl.coalesce(*[c for c in ("apparu_le", "depose_le") if c in fichiers.columns]).alias("apparu_le"),
-    ).sort("charge_le", descending=True).unique(["sha256", "bailleur_siren", "annee"], keep="first")
+    ).sort("charge_le", descending=True).unique(["sha256", "chemin"], keep="first")  # a version
     files = files.sort("apparu_le", "chemin")
     return files.with_columns(
         pl.struct("bailleur_siren", "annee", "nom_fichier", "sha256")
