@@ -17,7 +17,8 @@ from dagster_project.demo import Scale, generate_campaign
 from dagster_project.demo.model import plan_bailleurs
 from dagster_project.demo.referentiel import bailleur_absent, referentiel, retardataires
 from dagster_project.documents.layout import clipped
-from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions, landing_files
+from dagster_project.ingest.dropped import landing_entries
+from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions
 from dagster_project.suivi import classeur, historique, rapport_bailleur, relances, tableau
 from dagster_project.suivi import echeances as ech
 from dagster_project.suivi.echeances import Echeances, echeances
@@ -208,7 +209,7 @@ def test_the_dagster_asset_writes_the_tracking_and_its_counts(campagne, monkeypa
     assert (metadata["bailleurs_absent"], metadata["non_references"]) == (13, MINI.nb_bailleurs + 1)
     assert metadata["bailleurs"] == 13 + MINI.nb_bailleurs + 1
     assert metadata["bailleurs_rejeté"] == 1 and metadata["delai_en retard"] == 1
-    assert metadata["fichiers_non_attribues"] == len(list(landing_files(p.landing)))  # all of them
+    assert metadata["fichiers_non_attribues"] == len(list(landing_entries(p.landing)))  # all of them
     assert "LUTECE – Lutèce Habitat" in metadata["suivi"]
     wb = openpyxl.load_workbook(classeur.workbook_path(p.suivi, 2024), read_only=True)
     assert wb["Tous les bailleurs"].max_row == classeur.HEADER_ROW + metadata["bailleurs"]

@@ -7,9 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dagster_project.atomic import sha256_of
 from dagster_project.ingest import apparitions
-from dagster_project.ingest.pipeline import landing_files
+from dagster_project.ingest.landing import scan_landing
 from dagster_project.settings import paths
 
 
@@ -18,8 +17,9 @@ def observe() -> int:
     if not p.landing.is_dir():
         print(f"Dossier de dépôt introuvable : {p.landing}", file=sys.stderr)
         return 2
-    seen = [(f.relative_to(p.landing).as_posix(), sha256_of(f)) for f in landing_files(p.landing)]
-    dates = apparitions.record(p.apparitions, seen)
+    # the sensor's look: settled files only, links and special files refused safely
+    scan = scan_landing(p.landing, {})
+    dates = apparitions.record(p.apparitions, [(c.chemin, c.sha256) for c in scan.changed])
     print(f"{len(dates)} contenu(s) dans {p.landing} ; dates de dépôt dans {p.apparitions}")
     return 0
 

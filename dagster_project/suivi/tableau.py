@@ -18,8 +18,8 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project import status
-from dagster_project.ingest.naming import safe_file_name
-from dagster_project.ingest.rapport import report_base
+from dagster_project.ingest.dropped import version_id
+from dagster_project.ingest.rapport import version_report_base
 from dagster_project.settings import Paths
 from dagster_project.suivi.echeances import Echeances
 from dagster_project.suivi.referentiel import NON_REFERENCE, Referentiel
@@ -96,8 +96,8 @@ class Suivi:
 def _rapport(row: dict) -> str:
     """Where ingestion wrote the file's rapport de contrôle, relative to the marts folder."""
     annee = row["annee"] if row["bailleur_siren"] else None
-    base = report_base(Path("rapports"), row["bailleur_siren"], annee,
-                       safe_file_name(row["nom_fichier"]), row["sha256"])
+    base = version_report_base(Path("rapports"), row["bailleur_siren"], annee, row["nom_fichier"],
+                               version_id(row["chemin"], row["sha256"]))
     return base.with_name(base.name + ".xlsx").as_posix()
 
 
@@ -114,7 +114,7 @@ def _files(fichiers: pl.DataFrame | None) -> pl.DataFrame:
     ).sort("charge_le", descending=True).unique(["sha256", "chemin"], keep="first")  # a version
     files = files.sort("apparu_le", "chemin")
     return files.with_columns(
-        pl.struct("bailleur_siren", "annee", "nom_fichier", "sha256")
+        pl.struct("bailleur_siren", "annee", "nom_fichier", "chemin", "sha256")
         .map_elements(_rapport, return_dtype=pl.String).alias("rapport"))
 
 
