@@ -214,8 +214,8 @@ def workbook_bytes(s: Suivi) -> bytes:
     rows = s.lignes.to_dicts()
     title = f"Suivi de la campagne des bilans {s.annee}"
     counts = ", ".join(f"{lib} : {s.count(code)}" for code, lib in STATUTS.items())
-    _sheet(wb, "Tous les bailleurs", [title, *_echeances_lines(s), f"{len(rows)} bailleurs — {counts}."],
-           COLONNES, rows)
+    _sheet(wb, "Tous les bailleurs",
+           [title, *_echeances_lines(s), f"{len(rows)} bailleurs — {counts}."], COLONNES, rows)
     noms = dict(load_seed("ref_departements").select("departement", "departement_nom").iter_rows())
     for dep in sorted(noms):
         mine = [r for r in rows if dep in r["departements"].split(",")]

@@ -109,7 +109,8 @@ def html(p: Paths, s: Suivi, row: dict) -> str:
         f'<h1 style="font-size: 20px;">{escape(titre)}</h1>',
         f'<p><b>{escape(row["bailleur_nom"])}</b> — SIREN {escape(row["bailleur_siren"])}<br>'
         f"Situation au {escape(texte(s.evalue_le))} (heure de Paris).</p>",
-        f'<p style="line-height: 2;">Statut : {_badge(row["statut_libelle"], STATUT_COULEURS[row["statut_libelle"]])} '
+        '<p style="line-height: 2;">Statut : '
+        f'{_badge(row["statut_libelle"], STATUT_COULEURS[row["statut_libelle"]])} '
         f'— {escape(STATUT_SENS[row["statut_libelle"]])}.<br>'
         f'Délai : {_badge(row["delai"], DELAI_COULEURS[row["delai"]])} '
         f"(date légale {escape(texte(e.date_legale))}, tolérance jusqu'au "

@@ -102,15 +102,16 @@ def _rapport(row: dict) -> str:
 
 
 def _files(fichiers: pl.DataFrame | None) -> pl.DataFrame:
-    """One row per file version (content at a place), its drop date (``apparu_le``, the mtime for rows written before
-    the product recorded it) and its rapport."""
+    """One row per file version (content at a place), its drop date (``apparu_le``, the
+    mtime for rows written before the product recorded it) and its rapport."""
     if fichiers is None or fichiers.is_empty():
         return pl.DataFrame(schema={**NON_ATTRIBUES_SCHEMA, "sha256": pl.String,
                                     "statut": pl.String, "nb_erreurs": pl.Int64,
                                     "nb_avertissements": pl.Int64, "depose_le": pl.Datetime("us")})
     files = fichiers.with_columns(
         pl.col("annee").cast(pl.Int64),
-        pl.coalesce(*[c for c in ("apparu_le", "depose_le") if c in fichiers.columns]).alias("apparu_le"),
+        pl.coalesce(*[c for c in ("apparu_le", "depose_le") if c in fichiers.columns])
+        .alias("apparu_le"),
     ).sort("charge_le", descending=True).unique(["sha256", "chemin"], keep="first")  # a version
     files = files.sort("apparu_le", "chemin")
     return files.with_columns(
