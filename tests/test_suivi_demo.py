@@ -53,3 +53,20 @@ def test_drop_date_is_first_appearance_not_mtime(workspace, monkeypatch):
     registry = read_registry(workspace.raw_store)
     assert set(registry["apparu_le"]) == {datetime(2025, 3, 20, 10)}  # ingestion's clock
     assert datetime(1970, 1, 1) in set(registry["depose_le"])  # the mtime, kept for ordering
+
+
+def test_the_observer_dates_settled_files_only(workspace, monkeypatch, capsys):
+    from dagster_project.suivi.__main__ import main
+
+    generate_campaign(workspace.landing, MINI, seed=3, vague="a-l-heure")
+    monkeypatch.setenv("FLUX_HORLOGE", "2025-02-20T10:00:00")
+    monkeypatch.setenv("FLUX_LANDING_SETTLE_SECONDS", "3600")  # everything is "being written"
+    assert main(["observer"]) == 0
+    assert "en cours d'écriture" in capsys.readouterr().out
+    assert not workspace.apparitions.exists()
+    monkeypatch.setenv("FLUX_LANDING_SETTLE_SECONDS", "0")
+    assert main(["observer"]) == 0
+    files = [p for p in workspace.landing.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    from dagster_project.atomic import sha256_of
+    assert {apparitions.first_seen(workspace.apparitions, sha256_of(f)) for f in files} == {
+        datetime(2025, 2, 20, 10)}
