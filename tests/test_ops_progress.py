@@ -77,3 +77,17 @@ def mart_en_panne():
 def test_a_failed_step_shows_the_root_cause():
     assert progress_lines(mart_en_panne) == [
         "▶ étape", "  ✗ ÉCHEC : étape : ValueError: colonne « droit » absente"]
+
+
+def test_a_step_waiting_for_the_writer_pool_says_what_it_waits_for():
+    from dagster._core.events import DagsterEvent, EngineEventData
+
+    blocked = DagsterEvent(
+        event_type_value=dg.DagsterEventType.ENGINE_EVENT.value, job_name="campagne",
+        step_key="published_marts", message="Step blocked by limit for pool duckdb_writer",
+        event_specific_data=EngineEventData(
+            metadata={"pool": dg.MetadataValue.pool("duckdb_writer")}))
+    tracker = StageTracker(list, lambda pool: "tenu par exécution abc (étape flux_dbt)")
+    assert tracker.lines(blocked, 0.0) == [
+        "    en attente : publication des marts attend le verrou d'écriture DuckDB "
+        "(pool duckdb_writer), tenu par exécution abc (étape flux_dbt)"]
