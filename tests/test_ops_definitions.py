@@ -86,11 +86,11 @@ ASSET_KEYS = (
     "ref_qpv",
     "ref_typologies",
     "ref_ventilations",
+    "statut_bailleurs",
     "stg_conventions",
     "stg_fichiers",
     "stg_logements",
     "stg_previsionnel",
-    "statut_bailleurs",
     "stg_tours",
     "trames",
 )
