@@ -37,6 +37,9 @@ class StopOnSignal:
         self.finished = threading.Event()
 
     def __enter__(self) -> StopOnSignal:
+        self.active = threading.current_thread() is threading.main_thread()
+        if not self.active:  # signals reach the main thread only (embedded use, tests)
+            return self
         self.reader, self.writer = socket.socketpair()
         self.writer.setblocking(False)
         self.previous_fd = signal.set_wakeup_fd(self.writer.fileno())
@@ -47,6 +50,8 @@ class StopOnSignal:
 
     def __exit__(self, *exc) -> None:
         self.finished.set()
+        if not self.active:
+            return
         signal.set_wakeup_fd(self.previous_fd)
         signal.signal(signal.SIGTERM, self.previous_term)
         self.writer.close()
