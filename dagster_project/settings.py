@@ -60,6 +60,12 @@ class Paths:
         return self.data / "warehouse" / "quality"
 
     @property
+    def status(self) -> Path:
+        """The status of each bailleur and year (``dagster_project/status.py``), read by the
+        regional dbt models and published with the marts."""
+        return self.data / "warehouse" / "statut"
+
+    @property
     def marts(self) -> Path:
         """Published outputs: Parquet marts, the analysts' catalog, trames, rapports."""
         return self.data / "marts"
