@@ -23,7 +23,8 @@ pytestmark = pytest.mark.usefixtures("dbt_manifest")
 # contracts.md §5: the keys other stages and the auditors rely on.
 CONTRACT_KEYS = {
     "raw/fichiers", "raw/anomalies", "raw/logements", "raw/tours", "raw/conventions",
-    "raw/previsionnel", "quality_scorecard", "published_marts", "trames", "campaign_summary",
+    "raw/previsionnel", "quality_scorecard", "statut_bailleurs", "published_marts", "trames",
+    "campaign_summary",
     *PUBLISHED_MODELS,
 }
 

@@ -8,7 +8,6 @@ import argparse
 import sys
 
 from dagster_project.ingest import apparitions
-from dagster_project.ingest.dropped import landing_entries
 from dagster_project.ingest.landing import scan_landing
 from dagster_project.settings import paths
 
@@ -21,7 +20,7 @@ def observe() -> int:
     # the sensor's look: settled files only, links and special files refused safely
     scan = scan_landing(p.landing, {})
     dates = apparitions.record(p.apparitions, [(c.chemin, c.sha256) for c in scan.changed])
-    waiting = sum(1 for _ in landing_entries(p.landing)) - len(scan.state)
+    waiting = len(scan.settling)
     print(f"{len(dates)} contenu(s) daté(s) dans {p.landing} ({p.apparitions})"
           + (f" ; {waiting} fichier(s) en cours d'écriture, datés au prochain passage" if waiting else ""))
     return 0

@@ -112,6 +112,8 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     scan = scan_landing(p.landing, previous, store.known_versions(p.raw_store))
     # the drop date is when the product first sees a content, not when its run starts
     apparitions.record(p.apparitions, [(c.chemin, c.sha256) for c in scan.changed])
+    for chemin in scan.settling:
+        context.log.info(f"En cours de dépôt, pris au prochain passage : {visible(chemin)}")
     for chemin in scan.removed:
         context.log.info(f"Fichier retiré du dépôt (rien n'est supprimé de l'archive) : {chemin}")
     if scan.unidentified:
