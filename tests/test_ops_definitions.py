@@ -23,7 +23,8 @@ pytestmark = pytest.mark.usefixtures("dbt_manifest")
 # contracts.md §5: the keys other stages and the auditors rely on.
 CONTRACT_KEYS = {
     "raw/fichiers", "raw/anomalies", "raw/logements", "raw/tours", "raw/conventions",
-    "raw/previsionnel", "quality_scorecard", "published_marts", "trames", "campaign_summary",
+    "raw/previsionnel", "quality_scorecard", "statut_bailleurs", "published_marts", "trames",
+    "campaign_summary",
     *PUBLISHED_MODELS,
 }
 
@@ -72,11 +73,13 @@ ASSET_KEYS = (
     "raw/logements",
     "raw/previsionnel",
     "raw/tours",
+    "ref_bailleurs",
     "ref_categories_operation",
     "ref_categories_reservataire",
     "ref_communes",
     "ref_departements",
     "ref_destinataires",
+    "ref_echeances",
     "ref_epci",
     "ref_epci_lec",
     "ref_ept",
@@ -93,6 +96,7 @@ ASSET_KEYS = (
     "stg_logements",
     "stg_previsionnel",
     "stg_tours",
+    "suivi_campagne",
     "trames",
 )
 
