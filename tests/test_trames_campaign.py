@@ -236,7 +236,7 @@ def _previsionnel_tables(tables: dict, dep: str) -> tuple[dict, dict]:
     label = departement_label(dep)
     forecast = tables[f"{label} : logements soustraits du flux, prévus en 2025 et réalisés en 2024"]
     droits = tables[f"{label} : flux et droits indicatifs 2025"]
-    return by_first_column(forecast), by_first_column(droits)
+    return by_first_column(forecast), {r["Code"]: r for r in droits}
 
 
 def test_previsionnel_matches_the_marts_and_keeps_comments_as_text(marts, campaign):

@@ -140,6 +140,7 @@ def test_a_filterable_table_has_filters_and_totals_that_follow_them():
         "Détail par bailleur",
         (
             Field("SIREN", lambda r: r[0], TEXT),
+            Field("Nom", lambda r: "", TEXT),
             Field("Attribués", lambda r: r[1]),
             Field("Hors QPV", lambda r: r[2]),
             Field("Part hors QPV", lambda r: r[2] / r[1], PCT, Ratio("Hors QPV", "Attribués")),
@@ -147,13 +148,13 @@ def test_a_filterable_table_has_filters_and_totals_that_follow_them():
         (("111", 10, 5), ("222", 30, 5)),
         filterable=True,
     )
-    assert bailleurs.total == ("Total", 40, 10, 0.25)
+    assert bailleurs.total == ("Total", "", 40, 10, 0.25)
     report = _report(sheets=(Sheet("Bailleurs", "Bailleurs", (bailleurs,)),))
     data = render(report, "run-1", NOW)
     book = openpyxl.load_workbook(io.BytesIO(data))
     ws = book["Bailleurs"]
     (excel_table,) = ws.tables.values()
-    assert excel_table.ref == "A5:D7"
-    assert ws["B8"].value == "=SUBTOTAL(109,B6:B7)"
-    assert ws["D8"].value == '=IF(SUBTOTAL(109,B6:B7)=0,"",SUBTOTAL(109,C6:C7)/SUBTOTAL(109,B6:B7))'
+    assert excel_table.ref == "A5:E7"
+    assert [ws["A8"].value, ws["B8"].value, ws["C8"].value] == ["Total", None, "=SUBTOTAL(109,C6:C7)"]
+    assert ws["E8"].value == '=IF(SUBTOTAL(109,C6:C7)=0,"",SUBTOTAL(109,D6:D7)/SUBTOTAL(109,C6:C7))'
     assert book.calculation.fullCalcOnLoad

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from dagster_project.documents.sheet import DEC, INT, PCT, TEXT  # noqa: F401 (cell formats)
+
 # Bump when the layout of the workbooks changes: every trame is then rewritten.
 TEMPLATE_VERSION = "2"
 
-# Cell formats understood by the renderer.
-TEXT, INT, DEC, PCT = "text", "int", "dec", "pct"
 
 Value = str | int | float | None
 

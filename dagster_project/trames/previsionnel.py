@@ -54,15 +54,12 @@ def droits_table(droits: pl.DataFrame, names: dict[str, str], annee: int, dep: s
     ]
     return table(
         f"{departement_label(dep)} : flux et droits indicatifs {annee + 1}",
-        (
-            Field("Code", lambda r: text(r["reservataire_code"]), TEXT),
-            Field("Réservataire", lambda r: text(names.get(r["reservataire_code"])), TEXT),
+        (  # label, figures, codes: the columns of the forecast table stacked above
             Field(
-                "Périmètre",
-                lambda r: PERIMETRES.get(text(r.get("perimetre_type")), text(r.get("perimetre_type"))),
+                "Réservataire",
+                lambda r: text(names.get(r["reservataire_code"])) or text(r["reservataire_code"]),
                 TEXT,
             ),
-            Field("Code du périmètre", lambda r: text(r.get("perimetre_code")), TEXT),
             Field("Taux conventionnel", lambda r: (r["taux_flux"] or 0) / 100, PCT),
             Field(
                 f"Flux net indicatif {annee + 1} (arrondi)",
@@ -72,6 +69,13 @@ def droits_table(droits: pl.DataFrame, names: dict[str, str], annee: int, dep: s
                 f"Droit indicatif {annee + 1} (arrondi)",
                 lambda r: round_half_up(r["droit_indicatif_n_plus_1"]),
             ),
+            Field(
+                "Périmètre",
+                lambda r: PERIMETRES.get(text(r.get("perimetre_type")), text(r.get("perimetre_type"))),
+                TEXT,
+            ),
+            Field("Code du périmètre", lambda r: text(r.get("perimetre_code")), TEXT),
+            Field("Code", lambda r: text(r["reservataire_code"]), TEXT),
         ),
         sorted_rows(droits, *order),
         total=None,

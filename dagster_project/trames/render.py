@@ -1,13 +1,9 @@
 """Draw a ``Report`` as an .xlsx workbook with openpyxl: cover, notice, tables, charts, print setup.
 
 Column widths and row heights come from the text written (``documents.layout``): every cell
-goes through ``_Page.put``, which also hands its text to the sheet's layout grid.
-
-Styles are module-level objects shared by every cell and workbook (openpyxl indexes them per
-workbook; creating them per cell is what makes it slow). Every text cell is written as plain
-text, so a bailleur's "=HYPERLINK(…)" stays a string and never becomes a formula. Zip entry
-times and document properties are pinned so that the same report, run id and generation time
-give the same bytes.
+goes through ``documents.sheet.Page.put``, which also hands its text to the sheet's layout
+grid. Zip entry times and document properties are pinned so that the same report, run id and
+generation time give the same bytes.
 """
 
 from __future__ import annotations
@@ -21,91 +17,22 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.properties import CalcProperties
 from openpyxl.worksheet._writer import WorksheetWriter
-from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from dagster_project.atomic import write_bytes
-from dagster_project.documents import layout
 from dagster_project.documents.dates import PARIS_LABEL, paris
+from dagster_project.documents.sheet import Page, print_setup, register_styles
 from dagster_project.documents.workbook import new_workbook
-from dagster_project.trames.model import (
-    DEC,
-    INT,
-    PCT,
-    SUM,
-    TEMPLATE_VERSION,
-    TEXT,
-    Ratio,
-    Report,
-    Sheet,
-    Table,
-)
+from dagster_project.trames.model import SUM, TEMPLATE_VERSION, TEXT, Ratio, Report, Sheet, Table
 
-NAVY = "1F3864"
-THIN = Side(style="thin", color="BFBFBF")
-GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-TOP = Alignment(vertical="top")
-WRAP = Alignment(vertical="top", wrap_text=True)
-NUMBER_FORMATS = {INT: "#,##0", DEC: "#,##0.0", PCT: "0.0%", TEXT: "@"}
-# Font sizes and weights of the styles, as the layout measures them: (size, bold).
-SIZES = {"titre": (14, True), "sous-titre": (10, False), "titre tableau": (11, True),
-         "en-tête": (10, True), "note": (9, False), "libellé": (10, True), "texte": (10, False)}
 TEXT_CAP = 40.0  # widest a text column grows before wrapping, unless its Column says otherwise
 CHART_ROWS = 16  # rows a chart covers (7 cm high), left free below the tables
-HEADER_LINES = 3  # a header wraps on at most this many lines: numeric columns stay narrow
-
-
-def _font(size: float, bold: bool = False, **kwargs) -> Font:
-    return Font(name=layout.FONT, size=size, bold=bold, **kwargs)
-
-
-# Named styles: assigning a registered name to a cell is cheap, whereas assigning Font/Fill
-# objects makes openpyxl hash them for every cell (the main cost of a naive renderer).
-_STYLES: dict[str, dict] = {
-    "titre": dict(font=_font(14, True, color=NAVY), alignment=WRAP),
-    "sous-titre": dict(font=_font(10, italic=True, color="595959"), alignment=WRAP),
-    "titre tableau": dict(font=_font(11, True, color=NAVY), alignment=WRAP),
-    "en-tête": dict(
-        font=_font(10, True, color="FFFFFF"),
-        fill=PatternFill("solid", fgColor=NAVY),
-        alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
-        border=GRID,
-    ),
-    "note": dict(font=_font(9, italic=True, color="595959"), alignment=WRAP),
-    "libellé": dict(font=_font(10, True), alignment=WRAP),
-    "texte": dict(font=_font(10), alignment=WRAP),
-    **{
-        f"cellule {fmt}": dict(
-            font=_font(10), border=GRID, number_format=code, alignment=WRAP if fmt == TEXT else TOP
-        )
-        for fmt, code in NUMBER_FORMATS.items()
-    },
-    **{
-        f"total {fmt}": dict(
-            font=_font(10, True),
-            fill=PatternFill("solid", fgColor="D9E1F2"),
-            border=GRID,
-            number_format=code,
-            alignment=WRAP if fmt == TEXT else TOP,
-        )
-        for fmt, code in NUMBER_FORMATS.items()
-    },
-}
-for _fmt in NUMBER_FORMATS:
-    SIZES[f"cellule {_fmt}"] = (10, False)
-    SIZES[f"total {_fmt}"] = (10, True)
-
-
-def _register_styles(wb: Workbook) -> None:
-    for name, attributes in _STYLES.items():
-        wb.add_named_style(NamedStyle(name=name, **attributes))
 
 
 # Pinned so that identical content gives identical bytes (zip entries carry a timestamp).
@@ -138,65 +65,12 @@ class _InMemoryExcelWriter(ExcelWriter):
         self.manifest.append(ws)
 
 
-_WRAPPED = {name for name, style in _STYLES.items() if style.get("alignment", TOP).wrap_text}
-
-
-class _Page:
-    """One worksheet being written: each text also goes to the layout grid, whose widths and
-    heights are applied at the end (``finish``)."""
-
-    def __init__(self, ws: Worksheet, caps: dict[int, float] | None = None) -> None:
-        self.ws = ws
-        self.grid = layout.Grid(caps=caps or {})
-
-    def put(self, row: int, col: int, value, style: str = "texte", *, span: int = 1,
-            shown=None) -> None:
-        """Write ``value``; ``shown`` is what the cell displays when it differs (a formula)."""
-        cell = self.ws.cell(row=row, column=col)
-        cell.value = value
-        if isinstance(value, str):
-            cell.data_type = "f" if shown is not None else "s"  # bailleurs' text is never a formula
-        cell.style = style
-        if span > 1:
-            # Registered as a range only: ``Worksheet.merge_cells`` also restyles every covered
-            # cell, which cost more than the rest of the rendering.
-            last = get_column_letter(col + span - 1)
-            self.ws.merged_cells.add(
-                MergedCellRange(self.ws, f"{get_column_letter(col)}{row}:{last}{row}")
-            )
-        size, bold = SIZES[style]
-        fmt = NUMBER_FORMATS.get(style.rsplit(" ", 1)[-1], "General")
-        self.grid.add(
-            row, col, layout.displayed(value if shown is None else shown, fmt), size=size,
-            bold=bold, wrap=style in _WRAPPED, span=span,
-            max_lines=HEADER_LINES if style == "en-tête" else None,
-        )
-
-    def finish(self) -> None:
-        widths = self.grid.widths()
-        for col, width in widths.items():
-            self.ws.column_dimensions[get_column_letter(col)].width = width
-        for row, height in self.grid.heights(widths).items():
-            self.ws.row_dimensions[row].height = height
-
-
 def _bailleur(report: Report) -> str:
     return f"bailleur {report.bailleur}" if report.bailleur.isdigit() else report.bailleur.lower()
 
 
 def _header_footer(ws: Worksheet, report: Report, landscape: bool) -> None:
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    footer = f"Bilan {report.annee} – {_bailleur(report)}".replace("&", "&&")
-    ws.oddFooter.left.text = footer
-    ws.oddFooter.left.size = 8
-    ws.oddFooter.right.text = "Page &P / &N"
-    ws.oddFooter.right.size = 8
+    print_setup(ws, f"Bilan {report.annee} – {_bailleur(report)}", landscape)
 
 
 def _caps(tables: tuple[Table, ...]) -> dict[int, float]:
@@ -212,7 +86,7 @@ def _caps(tables: tuple[Table, ...]) -> dict[int, float]:
 
 def _subtotal(table: Table, col: int, first: int, last: int):
     """The total of a filterable table's column as a formula that follows the filter."""
-    rule = table.columns[col - 1].total
+    rule = table.columns[col - 1].total if table.columns[col - 1].fmt != TEXT else None
 
     def over(header: str) -> str:
         letter = get_column_letter(1 + [c.header for c in table.columns].index(header))
@@ -227,7 +101,7 @@ def _subtotal(table: Table, col: int, first: int, last: int):
 
 
 def _write_table(
-    page: _Page, table: Table, top: int, span: int, name: str
+    page: Page, table: Table, top: int, span: int, name: str
 ) -> tuple[int, int, BarChart | None]:
     """Write ``table`` from row ``top``; return (header row, next free row, its chart)."""
     ws = page.ws
@@ -276,7 +150,7 @@ def _write_table(
 
 def _write_sheet(wb: Workbook, sheet: Sheet, report: Report, index: int) -> None:
     ws = wb.create_sheet(sheet.name[:31])
-    page = _Page(ws, _caps(sheet.tables))
+    page = Page(ws, _caps(sheet.tables))
     span = max(len(t.columns) for t in sheet.tables)
     page.put(1, 1, sheet.title, "titre", span=span)
     page.put(
@@ -303,7 +177,7 @@ def _write_sheet(wb: Workbook, sheet: Sheet, report: Report, index: int) -> None
 def _write_cover(wb: Workbook, report: Report, run_id: str, generated_at: dt.datetime) -> None:
     ws = wb.active
     ws.title = "Page de garde"
-    page = _Page(ws, {1: 36, 2: 70, 3: 24})
+    page = Page(ws, {1: 36, 2: 70, 3: 24})
     page.put(1, 1, report.titre, "titre", span=3)
     lines = (
         ("Destinataire", report.destinataire),
@@ -352,7 +226,7 @@ def _write_cover(wb: Workbook, report: Report, run_id: str, generated_at: dt.dat
 
 def _write_notice(wb: Workbook, report: Report) -> None:
     ws = wb.create_sheet("Notice")
-    page = _Page(ws, {1: 28, 2: 95})
+    page = Page(ws, {1: 28, 2: 95})
     page.put(1, 1, "Notice : comment lire ce document", "titre", span=2)
     for col, header in enumerate(("Indicateur", "Définition"), start=1):
         page.put(3, col, header, "en-tête")
@@ -368,7 +242,7 @@ def _write_notice(wb: Workbook, report: Report) -> None:
 def render(report: Report, run_id: str, generated_at: dt.datetime) -> bytes:
     """The workbook's bytes: deterministic for a given (report, run_id, generated_at)."""
     wb = new_workbook()
-    _register_styles(wb)
+    register_styles(wb)
     _write_cover(wb, report, run_id, generated_at)
     for index, sheet in enumerate(report.sheets, start=1):
         _write_sheet(wb, sheet, report, index)
