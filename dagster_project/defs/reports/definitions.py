@@ -19,7 +19,7 @@ class TramesConfig(dg.Config):
 
 @dg.asset(
     key="trames",
-    group_name="rapports",
+    group_name="trames",
     deps=[*MARTS, "quality_scorecard", "published_marts"],
     kinds={"excel"},
     description=(
