@@ -23,7 +23,7 @@ from dagster_project.trames.tables import (
 )
 
 TOUS_LES_BAILLEURS = "Tous les bailleurs"
-NOT_REFERENCED = "(absent du référentiel des bailleurs)"
+NOT_REFERENCED = "(non référencé)"
 TERRITOIRE_TYPES = {
     "DEPARTEMENT": "Département",
     "EPCI": "EPCI",
