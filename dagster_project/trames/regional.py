@@ -21,15 +21,10 @@ from dagster_project.trames.tables import (
     sorted_rows,
     text,
 )
+from dagster_project.trames.territoire import TERRITOIRES
 
 TOUS_LES_BAILLEURS = "Tous les bailleurs"
 NOT_REFERENCED = "(non référencé)"
-TERRITOIRE_TYPES = {
-    "DEPARTEMENT": "Département",
-    "EPCI": "EPCI",
-    "EPT": "EPT",
-    "COMMUNE": "Commune",
-}
 
 
 def _concat(bailleurs: list[BailleurMarts], mart: str) -> pl.DataFrame:
@@ -78,7 +73,7 @@ def territoires_table(regional: pl.DataFrame, title: str, filterable: bool = Tru
             Field("Flux brut", lambda r: as_int(r.get("flux_brut"))),
             Field(
                 "Type",
-                lambda r: TERRITOIRE_TYPES.get(text(r.get("territoire_type")), text(r.get("territoire_type"))),
+                lambda r: TERRITOIRES.get(text(r.get("territoire_type")), text(r.get("territoire_type"))),
                 TEXT,
             ),
         ),
@@ -201,7 +196,7 @@ def build_all(
                 title=departement_label(code),
             )
         else:
-            label = TERRITOIRE_TYPES.get(kind, kind)
+            label = TERRITOIRES.get(kind, kind)
             where = dict(
                 kind="REGIONAL_EPCI_EPT",
                 folder="epci",
