@@ -142,9 +142,9 @@ def _write_summary(ws, header: dict[str, str], rows: list[list[str]], title: str
     span = len(SUMMARY)
     page.put(1, 1, title, "titre", span=span)
     row = 3
-    for label, value in header.items():  # labels over two columns, values over the rest
-        page.put(row, 1, label, "libellé", span=2)
-        page.put(row, 3, value, "libellé" if label == "Verdict" else "texte", span=span - 2)
+    for label, value in header.items():  # labels over three columns, values over the rest
+        page.put(row, 1, label, "libellé", span=3)
+        page.put(row, 4, value, "libellé" if label == "Verdict" else "texte", span=span - 3)
         row += 1
     row += 1
     page.put(row, 1, _what_blocks(header, rows), "libellé", span=span)
