@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from dagster_project.documents import metrics
 
@@ -23,7 +24,7 @@ FONT = "Arial"
 POINTS_PER_WIDTH = 5.25
 CELL_PADDING = 5.0  # points, both sides, kept free of text
 SAFETY = 1.06  # rendering rounds glyph positions to pixels: never size to the exact point
-LINE_FACTOR = 1.28  # line height / font size (12.75 pt for 10 pt, as Excel sizes Arial)
+LINE_FACTOR = 1.275  # line height / font size (12.75 pt for 10 pt, as Excel sizes Arial)
 ROW_PADDING = 2.0  # points above and below the lines of a wrapped cell
 UNKNOWN_GLYPH = 1000  # 1/1000 em: a character outside the table measures as wide as "W"
 MAX_WIDTH = 255.0  # Excel's limit for a column width
@@ -116,8 +117,7 @@ def narrowest(text: str, max_lines: int, size: float = 10, bold: bool = False) -
     return high
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(NamedTuple):
     """One text as a worksheet shows it."""
 
     row: int
@@ -208,7 +208,7 @@ def clipped(ws) -> list[str]:
     from openpyxl.utils import get_column_letter
 
     default_width = ws.sheet_format.defaultColWidth or 8.43
-    default_height = ws.sheet_format.defaultRowHeight or 12.75
+    default_height = ws.sheet_format.defaultRowHeight or row_height(1, 10)
 
     def width(col: int) -> float:
         dimension = ws.column_dimensions.get(get_column_letter(col))

@@ -77,7 +77,17 @@ def register_styles(wb: Workbook) -> None:
         wb.add_named_style(NamedStyle(name=name, **attributes))
 
 
-_WRAPPED = {name for name, style in _STYLES.items() if style.get("alignment", TOP).wrap_text}
+# Per style, what the layout measures: (size, bold, wrapped, number format, most header lines).
+_MEASURED = {
+    name: (
+        *SIZES[name],
+        bool(style.get("alignment", TOP).wrap_text),
+        NUMBER_FORMATS.get(name.rsplit(" ", 1)[-1], "General"),
+        HEADER_LINES if name == "en-tête" else None,
+    )
+    for name, style in _STYLES.items()
+}
+DEFAULT_ROW_HEIGHT = layout.row_height(1, 10)
 
 
 class Page:
@@ -103,20 +113,20 @@ class Page:
             self.ws.merged_cells.add(
                 MergedCellRange(self.ws, f"{get_column_letter(col)}{row}:{last}{row}")
             )
-        size, bold = SIZES[style]
-        fmt = NUMBER_FORMATS.get(style.rsplit(" ", 1)[-1], "General")
-        self.grid.add(
-            row, col, layout.displayed(value if shown is None else shown, fmt), size=size,
-            bold=bold, wrap=style in _WRAPPED, span=span,
-            max_lines=HEADER_LINES if style == "en-tête" else None,
-        )
+        size, bold, wrap, fmt, max_lines = _MEASURED[style]
+        text = layout.displayed(value if shown is None else shown, fmt)
+        if text:
+            self.grid.texts.append(layout.Text(row, col, text, size, bold, wrap, span, max_lines))
 
     def finish(self) -> None:
         widths = self.grid.widths()
         for col, width in widths.items():
             self.ws.column_dimensions[get_column_letter(col)].width = width
+        # Rows of one line of 10 pt keep the default height: a RowDimension per row costs.
+        self.ws.sheet_format.defaultRowHeight = DEFAULT_ROW_HEIGHT
         for row, height in self.grid.heights(widths).items():
-            self.ws.row_dimensions[row].height = height
+            if height > DEFAULT_ROW_HEIGHT:
+                self.ws.row_dimensions[row].height = height
 
 
 def print_setup(ws: Worksheet, footer: str, landscape: bool) -> None:
