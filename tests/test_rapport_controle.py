@@ -61,7 +61,11 @@ def test_summary_sheet_comes_first_and_says_what_blocks(workbook):
 def test_detail_has_numbers_filters_frozen_header_and_a4_landscape(workbook):
     ws = workbook["Détail"]
     assert [c.value for c in ws[1]][:3] == ["Feuille", "Ligne", "Colonne"]
-    assert ws["B2"].value == 2 and isinstance(ws["B2"].value, int)
+    # in the file's order (sheet, row), row numbers as numbers
+    assert [(ws[f"A{r}"].value, ws[f"B{r}"].value) for r in (2, 3, 4, 7)] == [
+        ("logements", 9), ("tours", 2), ("tours", 3), ("tours", 5)
+    ]
+    assert ws["D7"].value == ROWS[-1][4] and ws["D8"].value == "2024-13-01"
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:H3003"
     assert ws.print_title_rows == "$1:$1"
     for sheet in workbook.worksheets:

@@ -174,7 +174,9 @@ def _write_detail(ws, rows: list[list[str]], footer: str) -> None:
     for col, (name, _, _, _) in enumerate(DETAIL, start=1):
         page.put(1, col, name, "en-tête")
     index = {name: i for i, name in enumerate(SOURCE_COLUMNS)}
-    for row, values in enumerate(rows[:MAX_XLSX_LINES], start=2):
+    # In the file's order: sheet, then row, then column (the bailleur fixes it top to bottom).
+    ordered = sorted(rows, key=lambda r: (r[1], not r[2].isdigit(), int(r[2]) if r[2].isdigit() else 0, r[3]))
+    for row, values in enumerate(ordered[:MAX_XLSX_LINES], start=2):
         for col, (_, source, fmt, _) in enumerate(DETAIL, start=1):
             value = values[index[source]]
             if source == "ligne":

@@ -30,7 +30,7 @@ def forecast_table(
     return table(
         f"{departement_label(dep)} : logements soustraits du flux, prévus en {annee + 1} et réalisés en {annee}",
         (
-            Field("Catégorie d'opération", lambda r: r[0], TEXT, cap=50),
+            Field("Catégorie d'opération", lambda r: r[0], TEXT, cap=56),
             Field(f"Prévus en {annee + 1}", lambda r: as_int(r[1].get("nb_logements_prevus"))),
             Field(
                 f"Soustraits en {annee}",

@@ -138,7 +138,7 @@ def soustraits_table(soustraits: pl.DataFrame, departements: Iterable[str]) -> T
         "Logements soustraits du flux et attributions au titre des relogements",
         (
             Field("Département", lambda r: r[0], TEXT, cap=24),
-            Field("Catégorie d'opération", lambda r: r[1], TEXT, cap=50),
+            Field("Catégorie d'opération", lambda r: r[1], TEXT, cap=56),
             Field(SOUSTRAITS, lambda r: as_int(r[2].get("soustraits"))),
             Field(RELOGEMENTS, lambda r: as_int(r[2].get("attributions_relogement"))),
         ),
