@@ -81,7 +81,7 @@ sql: sync
 DBT := $(UV) run dbt --no-use-colors
 DBT_DIRS := --project-dir dbt --profiles-dir dbt --target-path target/docs
 
-# PDF as LibreOffice prints them (installed with apt on first use), in <data>/marts/apercu/.
+# PDF as LibreOffice prints them (installed with apt on first use), in <data>/apercu/.
 apercu: sync
 	$(UV) run python -m dagster_project.documents.apercu $(DOCS) $(if $(PNG),--png)
 

@@ -137,19 +137,20 @@ def main(argv: list[str] | None = None) -> int:
         description="Aperçu PDF (LibreOffice) des trames et rapports de contrôle avant envoi.",
     )
     parser.add_argument("documents", nargs="*", help="classeurs .xlsx ou dossiers (défaut : un de chaque sorte)")
-    parser.add_argument("--sortie", type=Path, help="dossier des PDF (défaut : <données>/marts/apercu)")
+    parser.add_argument("--sortie", type=Path, help="dossier des PDF (défaut : <données>/apercu)")
     parser.add_argument("--png", action="store_true", help="aussi une image PNG par page (pdftoppm, 60 dpi)")
     args = parser.parse_args(argv)
     from dagster_project.settings import paths
 
-    marts = paths().marts
+    data = paths()
+    marts = data.marts
     try:
         documents = _documents(args.documents) if args.documents else one_of_each_kind(marts)
         if not documents:
             raise ApercuError(
                 f"Aucun document à rendre dans {marts} : lancez d'abord une campagne (make run)."
             )
-        out_dir = args.sortie or marts / "apercu"
+        out_dir = args.sortie or data.data / "apercu"  # beside the published outputs, not in them
         for pdf in to_pdf(documents, out_dir):
             pages = to_png(pdf) if args.png else []
             print(f"{pdf}" + (f" ({len(pages)} page(s) PNG)" if args.png else ""))
