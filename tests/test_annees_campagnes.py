@@ -317,6 +317,17 @@ def test_a_code_merged_since_is_accepted_and_counted_under_the_absorbing_commune
     assert flux_net == len(at_pierrefitte)
 
 
+def test_the_two_year_campaign_passes_every_quality_check(warehouse) -> None:
+    """Nothing blocks either year, the convention on a code merged since included."""
+    from dagster_project.quality.checks import CHECKS, read_warehouse, run_check
+
+    p, _ = warehouse
+    outcomes = pl.concat([run_check(spec, lambda s=spec: read_warehouse(p.warehouse, s.reads), "deux-annees")
+                          for spec in CHECKS])
+    failed = outcomes.filter(~pl.col("succes") & (pl.col("gravite") == "ERREUR"))
+    assert failed.is_empty(), failed.select("check", "expectation", "note", "exemples").to_dicts()
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "known bug (NOTES.md, for issue-14): ingestion skips a file whose SHA-256 is already in the "
     "raw store, whatever its bailleur and year, so unchanged conventions re-sent for N+1 are lost"))

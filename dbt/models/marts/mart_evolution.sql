@@ -18,7 +18,7 @@ paires as (
 figures as (
     {%- for indicateur in reservataire %}
     select bailleur_siren, annee, 'RESERVATAIRE' as niveau, reservataire_code as code,
-        coalesce(reservataire_nom, reservataire_code) as nom, '{{ indicateur }}' as indicateur,
+        coalesce(reservataire_nom, reservataire_code) as libelle, '{{ indicateur }}' as indicateur,
         {{ loop.index }} as ordre, cast({{ indicateur }} as double) as valeur
     from {{ ref('mart_bilan_reservataire') }}
     union all
@@ -46,7 +46,7 @@ select
     annee,
     niveau,
     code,
-    coalesce(n.nom, n_1.nom) as nom,
+    coalesce(n.libelle, n_1.libelle) as libelle,
     indicateur,
     coalesce(n.ordre, n_1.ordre) as ordre,
     n.valeur as valeur_n,
