@@ -242,13 +242,15 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Paths, duckdb.D
     con.close()
 
 
+def keyed(con: duckdb.DuckDBPyConnection, sql: str, n_keys: int) -> dict[tuple, tuple]:
+    """Rows of ``sql`` as {first ``n_keys`` columns: the other columns}."""
+    return {tuple(r[:n_keys]): tuple(r[n_keys:]) for r in con.execute(sql).fetchall()}
+
+
 def test_evolution_matches_the_figures_computed_from_the_rows(warehouse) -> None:
     _, con = warehouse
-    rows = con.execute(
-        "select bailleur_siren, annee, niveau, code, indicateur, valeur_n, valeur_n_1, evolution "
-        "from mart_evolution where niveau in ('RESERVATAIRE', 'DEPARTEMENT')"
-    ).fetchall()
-    observed = {tuple(r[:5]): r[5:] for r in rows}
+    observed = keyed(con, "select bailleur_siren, annee, niveau, code, indicateur, valeur_n, valeur_n_1, "
+                          "evolution from mart_evolution where niveau in ('RESERVATAIRE', 'DEPARTEMENT')", 5)
     expected = expected_evolution()
     assert observed.keys() == expected.keys()
     for key, (n, n_1) in expected.items():
@@ -256,7 +258,7 @@ def test_evolution_matches_the_figures_computed_from_the_rows(warehouse) -> None
         assert got_n == (None if n is None else pytest.approx(n)), key
         assert got_n_1 == (None if n_1 is None else pytest.approx(n_1)), key
         assert evolution == (pytest.approx(n - n_1) if n is not None and n_1 is not None else None), key
-    # The conventions that changed are there: ALS's rate went up, Pierrefitte's convention ended.
+    # A convention that ended is still compared: Pierrefitte's, gone with the commune.
     assert (A, 2025, "RESERVATAIRE", "VPIE", "droit") in observed
     assert observed[A, 2025, "RESERVATAIRE", "VPIE", "droit"][0] is None
 
@@ -269,11 +271,8 @@ def test_no_evolution_without_the_previous_year(warehouse) -> None:
 
 def test_forecast_against_reality_matches_the_rows(warehouse) -> None:
     _, con = warehouse
-    rows = con.execute(
-        "select bailleur_siren, annee, departement, categorie_operation, prevus, soustraits, "
-        "attributions_relogement, ecart from mart_previsionnel_realise"
-    ).fetchall()
-    observed = {tuple(r[:4]): r[4:] for r in rows}
+    observed = keyed(con, "select bailleur_siren, annee, departement, categorie_operation, prevus, soustraits, "
+                          "attributions_relogement, ecart from mart_previsionnel_realise", 4)
     expected = expected_forecast()
     assert expected, "the campaign must have a forecast to compare"
     assert observed == {k: (*v, v[1] - v[0]) for k, v in expected.items()}
