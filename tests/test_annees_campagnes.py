@@ -316,6 +316,18 @@ def test_a_code_merged_since_is_accepted_and_counted_under_the_absorbing_commune
     assert flux_net == len(at_pierrefitte)
 
 
+@pytest.mark.parametrize("annee", range(2017, 2028))
+def test_ingestion_and_dbt_accept_the_same_codes_of_each_year(warehouse, annee: int) -> None:
+    """reference.communes_of_year (ingestion) and dim_code_commune (dbt) are one rule."""
+    from dagster_project.reference import communes_of_year
+
+    _, con = warehouse
+    dbt_rule = dict(con.execute(
+        "select code_insee, commune_insee from dim_code_commune "
+        "where ? <= coalesce(derniere_annee_valide, ?)", [annee, annee]).fetchall())
+    assert dbt_rule == communes_of_year(annee)
+
+
 def test_the_two_year_campaign_passes_every_quality_check(warehouse) -> None:
     """Nothing blocks either year, the convention on a code merged since included."""
     from dagster_project.quality.checks import CHECKS, read_warehouse, run_check
