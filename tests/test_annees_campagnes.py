@@ -45,6 +45,7 @@ class Convention:
     perimetre_type: str
     perimetre_code: str
     taux: float
+    report_ecart: str = ""
 
 
 @dataclass
@@ -67,9 +68,9 @@ class Campagne:
                   [[lid, commune, "non", 3, "PLUS", 1990] for lid, commune in self.logements.items()])
         write_csv(f"{prefix}_conventions.csv",
                   ["reservataire_code", "reservataire_nom", "reservataire_categorie", "reservataire_siren",
-                   "perimetre_type", "perimetre_code", "taux_flux", "email"],
+                   "perimetre_type", "perimetre_code", "taux_flux", "email", "report_ecart"],
                   [[c.code, c.nom, c.categorie, c.siren, c.perimetre_type, c.perimetre_code, c.taux,
-                    f"{c.code.lower()}@{self.siren}.example.fr"] for c in self.conventions])
+                    f"{c.code.lower()}@{self.siren}.example.fr", c.report_ecart] for c in self.conventions])
         write_csv(f"{prefix}_tours.csv",
                   ["logement_id", "numero_tour", "date_orientation", "destinataire", "categorie_operation",
                    "issue", "date_issue"],
@@ -93,10 +94,10 @@ def departement(commune: str) -> str:
 
 def conventions(siren: str, annee: int) -> list[Convention]:
     rows = [
-        Convention("PREF91", "Préfet 91", "ETAT_PRIORITAIRES", "", "DEPARTEMENT", "91", 25.0),
+        Convention("PREF91", "Préfet 91", "ETAT_PRIORITAIRES", "", "DEPARTEMENT", "91", 25.0, report_ecart="non"),
         Convention("PREF93", "Préfet 93", "ETAT_PRIORITAIRES", "", "DEPARTEMENT", "93", 25.0),
         Convention("ALS", "Action Logement Services", "ACTION_LOGEMENT", "502881307", "DEPARTEMENT", "91",
-                   35.0 if annee == 2024 else 40.0),
+                   35.0 if annee == 2024 else 40.0, report_ecart="oui" if annee == 2024 else ""),
         Convention("ALS", "Action Logement Services", "ACTION_LOGEMENT", "502881307", "DEPARTEMENT", "93", 30.0),
     ]
     if annee == 2024:
@@ -227,7 +228,7 @@ def expected_forecast() -> dict[tuple, tuple[int, int, int]]:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Paths, duckdb.DuckDBPyConnection]:
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Paths:
     data = tmp_path_factory.mktemp("deux-annees") / "data"
     p = Paths(data=data, landing=data / "raw")
     p.landing.mkdir(parents=True)
@@ -237,19 +238,23 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Paths, duckdb.D
     rejected = [f.chemin for f in summary.files if f.statut == "REJETE"]
     assert not rejected, rejected
     run_dbt(["build"], p)
-    con = duckdb.connect(str(p.warehouse), read_only=True)
-    yield p, con
-    con.close()
+    return p
 
 
-def keyed(con: duckdb.DuckDBPyConnection, sql: str, n_keys: int) -> dict[tuple, tuple]:
+def rows(p: Paths, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of ``sql`` on the warehouse, on a connection closed at once (dbt may write next)."""
+    with duckdb.connect(str(p.warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def keyed(p: Paths, sql: str, n_keys: int) -> dict[tuple, tuple]:
     """Rows of ``sql`` as {first ``n_keys`` columns: the other columns}."""
-    return {tuple(r[:n_keys]): tuple(r[n_keys:]) for r in con.execute(sql).fetchall()}
+    return {tuple(r[:n_keys]): tuple(r[n_keys:]) for r in rows(p, sql)}
 
 
 def test_evolution_matches_the_figures_computed_from_the_rows(warehouse) -> None:
-    _, con = warehouse
-    observed = keyed(con, "select bailleur_siren, annee, niveau, code, indicateur, valeur_n, valeur_n_1, "
+    p = warehouse
+    observed = keyed(p, "select bailleur_siren, annee, niveau, code, indicateur, valeur_n, valeur_n_1, "
                           "evolution from mart_evolution where niveau in ('RESERVATAIRE', 'DEPARTEMENT')", 5)
     expected = expected_evolution()
     assert observed.keys() == expected.keys()
@@ -264,14 +269,14 @@ def test_evolution_matches_the_figures_computed_from_the_rows(warehouse) -> None
 
 
 def test_no_evolution_without_the_previous_year(warehouse) -> None:
-    _, con = warehouse
-    years = con.execute("select distinct bailleur_siren, annee from mart_evolution").fetchall()
+    p = warehouse
+    years = rows(p, "select distinct bailleur_siren, annee from mart_evolution")
     assert years == [(A, 2025)]
 
 
 def test_forecast_against_reality_matches_the_rows(warehouse) -> None:
-    _, con = warehouse
-    observed = keyed(con, "select bailleur_siren, annee, departement, categorie_operation, prevus, soustraits, "
+    p = warehouse
+    observed = keyed(p, "select bailleur_siren, annee, departement, categorie_operation, prevus, soustraits, "
                           "attributions_relogement, ecart from mart_previsionnel_realise", 4)
     expected = expected_forecast()
     assert expected, "the campaign must have a forecast to compare"
@@ -279,7 +284,7 @@ def test_forecast_against_reality_matches_the_rows(warehouse) -> None:
 
 
 def test_a_code_merged_since_is_accepted_and_counted_under_the_absorbing_commune(warehouse) -> None:
-    p, con = warehouse
+    p = warehouse
     anomalies = pl.read_parquet(p.raw_store / "anomalies" / "*.parquet")
     assert anomalies.filter(pl.col("valeur") == PIERREFITTE).is_empty()
 
@@ -287,11 +292,11 @@ def test_a_code_merged_since_is_accepted_and_counted_under_the_absorbing_commune
     toured = {t["logement_id"] for t in a_2024.tours if t["destinataire"] != "HORS_FLUX"}
     at_pierrefitte = toured & PIERREFITTE_A
     assert at_pierrefitte, "the campaign must orient dwellings dropped with 93059"
-    tours = con.execute(
-        "select logement_id, commune_insee, commune_insee_depose, commune, departement, ept_siren "
+    tours = rows(
+        p, "select logement_id, commune_insee, commune_insee_depose, commune, departement, ept_siren "
         "from fct_tours where bailleur_siren = ? and annee = 2024 and commune_insee_depose = ?",
         [A, PIERREFITTE],
-    ).fetchall()
+    )
     assert {t[0] for t in tours} == {t["logement_id"] for t in a_2024.tours} & PIERREFITTE_A
     assert {t[1:] for t in tours} == {(SAINT_DENIS, PIERREFITTE, SAINT_DENIS, "93", PLAINE_COMMUNE)}
 
@@ -299,21 +304,21 @@ def test_a_code_merged_since_is_accepted_and_counted_under_the_absorbing_commune
     proposes_saint_denis = sum(
         1 for t in a_2024.tours
         if t["destinataire"] != "HORS_FLUX" and a_2024.logements[t["logement_id"]] in (PIERREFITTE, SAINT_DENIS))
-    (cell,) = con.execute(
-        "select sum(proposes) from mart_territoire_ventilation where bailleur_siren = ? and annee = 2024 "
+    cell = rows(
+        p, "select sum(proposes) from mart_territoire_ventilation where bailleur_siren = ? and annee = 2024 "
         "and territoire_type = 'DEPARTEMENT' and territoire_code = '93' and dimension = 'commune' "
-        "and valeur = ?", [A, SAINT_DENIS]).fetchone()
-    assert cell == proposes_saint_denis
-    assert not con.execute(
-        "select * from mart_bilan_ventilation where bailleur_siren = ? and dimension = 'commune' "
-        "and valeur in (?, 'NON_RENSEIGNE')", [A, PIERREFITTE]).fetchall()
+        "and valeur = ?", [A, SAINT_DENIS])
+    assert cell == [(proposes_saint_denis,)]
+    assert not rows(
+        p, "select * from mart_bilan_ventilation where bailleur_siren = ? and dimension = 'commune' "
+        "and valeur in (?, 'NON_RENSEIGNE')", [A, PIERREFITTE])
 
     # The convention on 93059 covers exactly the dwellings dropped with that code.
-    (flux_net,) = con.execute(
-        "select flux_net_perimetre from mart_flux_perimetre where bailleur_siren = ? and annee = 2024 "
+    flux_net = rows(
+        p, "select flux_net_perimetre from mart_flux_perimetre where bailleur_siren = ? and annee = 2024 "
         "and reservataire_code = 'VPIE' and perimetre_type = 'COMMUNE' and perimetre_code = ?",
-        [A, PIERREFITTE]).fetchone()
-    assert flux_net == len(at_pierrefitte)
+        [A, PIERREFITTE])
+    assert flux_net == [(len(at_pierrefitte),)]
 
 
 @pytest.mark.parametrize("annee", range(2017, 2028))
@@ -321,10 +326,10 @@ def test_ingestion_and_dbt_accept_the_same_codes_of_each_year(warehouse, annee: 
     """reference.communes_of_year (ingestion) and dim_code_commune (dbt) are one rule."""
     from dagster_project.reference import communes_of_year
 
-    _, con = warehouse
-    dbt_rule = dict(con.execute(
-        "select code_insee, commune_insee from dim_code_commune "
-        "where ? <= coalesce(derniere_annee_valide, ?)", [annee, annee]).fetchall())
+    p = warehouse
+    dbt_rule = dict(rows(
+        p, "select code_insee, commune_insee from dim_code_commune "
+        "where ? <= coalesce(derniere_annee_valide, ?)", [annee, annee]))
     assert dbt_rule == communes_of_year(annee)
 
 
@@ -332,11 +337,31 @@ def test_the_two_year_campaign_passes_every_quality_check(warehouse) -> None:
     """Nothing blocks either year, the convention on a code merged since included."""
     from dagster_project.quality.checks import CHECKS, read_warehouse, run_check
 
-    p, _ = warehouse
+    p = warehouse
     outcomes = pl.concat([run_check(spec, lambda s=spec: read_warehouse(p.warehouse, s.reads), "deux-annees")
                           for spec in CHECKS])
     failed = outcomes.filter(~pl.col("succes") & (pl.col("gravite") == "ERREUR"))
     assert failed.is_empty(), failed.select("check", "expectation", "note", "exemples").to_dicts()
+
+
+def test_ecarts_carry_into_the_next_year_only_when_switched_on(warehouse) -> None:
+    """[choice] report_ecart_actif: off by default (nothing carries); on, the écart of 2024 of
+    the réservataires whose 2024 convention says report_ecart = oui (ALS, not PREF91) moves
+    their 2025 droit the other way."""
+    p = warehouse
+    assert rows(p, "select * from mart_droits_report") == []
+    a_2024, a_2025 = (bilan(c) for c in CAMPAGNES[:2])
+    ecart_als = a_2024["RESERVATAIRE", "ALS", "ecart"]
+    droit_als = max(a_2025["RESERVATAIRE", "ALS", "droit"] - ecart_als, 0)
+    try:
+        run_dbt(["run", "--select", "mart_droits_report", "--vars", '{"report_ecart_actif": true}'], p)
+        observed = keyed(p, "select bailleur_siren, annee, reservataire_code, ecart_n_1, droit_avec_report, "
+                            "ecart_avec_report from mart_droits_report", 3)
+    finally:
+        run_dbt(["run", "--select", "mart_droits_report"], p)
+    assert observed.keys() == {(A, 2025, "ALS")}
+    assert observed[A, 2025, "ALS"] == pytest.approx(
+        (ecart_als, droit_als, a_2025["RESERVATAIRE", "ALS", "realise"] - droit_als))
 
 
 @pytest.mark.xfail(strict=True, reason=(

@@ -53,6 +53,7 @@ ASSET_KEYS = (
     "mart_bilan_territoire",
     "mart_bilan_territoire_detail",
     "mart_bilan_ventilation",
+    "mart_droits_report",
     "mart_evolution",
     "mart_flux",
     "mart_flux_perimetre",
