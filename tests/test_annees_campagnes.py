@@ -373,3 +373,15 @@ def test_the_same_file_in_two_years_counts_in_both(workspace: Paths) -> None:
     ingest_partitions(workspace, discover_partitions(workspace.landing), run_id="deux-annees")
     rows = pl.read_parquet(workspace.raw_store / "conventions" / "*.parquet")
     assert sorted(set(rows["annee"].to_list())) == [2024, 2025]
+
+
+def test_a_store_written_before_report_ecart_gains_the_column(tmp_path: Path) -> None:
+    """A data folder of an earlier version (no report_ecart in its schema file) still reads."""
+    from dagster_project.ingest import store
+
+    store.ensure_schemas(tmp_path)
+    schema_file = tmp_path / "conventions" / store.SCHEMA_FILE
+    old = {k: v for k, v in store.table_schema("conventions").items() if k != "report_ecart"}
+    pl.DataFrame(schema=old).write_parquet(schema_file)
+    store.ensure_schemas(tmp_path)
+    assert pl.read_parquet_schema(schema_file)["report_ecart"] == pl.Boolean
