@@ -27,7 +27,7 @@ endif
 VIEW_DATA_DIR ?= $(or $(FLUX_DATA_DIR),data)
 dev sql docs: export FLUX_DATA_DIR := $(abspath $(VIEW_DATA_DIR))
 
-.PHONY: help run test dev sql docs bench sync
+.PHONY: help run test fuzz dev sql docs bench bench-lecture sync
 
 help:
 	@echo "make run    campagne de démonstration complète (données dans $(DEMO_DIR))"
@@ -35,7 +35,8 @@ help:
 	@echo "make dev    interface Dagster sur http://localhost:$(DEV_PORT)"
 	@echo "make sql    shell SQL (DuckDB) sur le catalogue des marts publiés"
 	@echo "make docs   dictionnaire de données (dbt docs) sur http://localhost:$(DOCS_PORT)"
-	@echo "make bench  mesure des performances"
+	@echo "make bench  mesure des performances (make bench-lecture : mémoire de lecture d'un fichier seulement)"
+	@echo "make fuzz   test à données aléatoires de l'ingestion, budget long"
 
 $(CURDIR)/.tools/bin/uv:
 	@echo "uv introuvable : installation locale dans .tools/"
@@ -60,6 +61,10 @@ run: $(DEMO_DIR)/.demo_generee
 test: sync
 	$(UV) run pytest $(PYTEST_ARGS)
 
+# The ingestion's property tests with a long budget (make test runs a short one).
+fuzz: sync
+	HYPOTHESIS_PROFILE=fuzz $(UV) run pytest tests/test_ingest_fuzz.py -p no:xdist --hypothesis-show-statistics
+
 # Same data folder and Dagster instance as the campaign (FLUX_DATA_DIR, default data/).
 dev: sync
 	@echo "Données : $$FLUX_DATA_DIR"
@@ -82,3 +87,6 @@ docs: sync
 
 bench: sync
 	$(UV) run python -m dagster_project.bench
+
+bench-lecture: sync
+	$(UV) run python -m dagster_project.bench --only lecture

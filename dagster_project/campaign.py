@@ -6,7 +6,8 @@
 ``run`` registers the bailleur partitions found in the landing folder, then executes the
 ``campagne`` job over all of them in ONE run of the persistent Dagster instance (so the run
 shows up in ``make dev``), prints progress per stage and per bailleur, and ends with the French
-summary. Exit code 1 when the run fails.
+summary. Exit code 1 when the run fails, 2 when another campaign runs on the same data folder
+(run_guard.py: one at a time; runs of a dead process are marked failed at start).
 """
 
 from __future__ import annotations
@@ -36,6 +37,15 @@ from dagster_project.defs.automation.partitions import (
     register_partitions,
 )
 from dagster_project.defs.automation.progress import RunFollower
+from dagster_project.defs.automation.run_guard import (
+    LOCK_FILE,
+    CampaignBusy,
+    CampaignLock,
+    recover_dead_runs,
+    refuse_if_busy,
+    remove_stale_temporaries,
+    wait_for_warehouse,
+)
 from dagster_project.defs.transform.dbt_cli import run_dbt
 from dagster_project.settings import DBT_PROJECT_DIR, DUCKDB_WRITER_POOL, Paths, paths
 from dagster_project.summary import (
@@ -51,10 +61,19 @@ LAUNCH_TAG = "flux/lancement"
 # is Dagster's SQLite one, in its default folder, with its engines kept (event_log.py).
 INSTANCE_YAML = """\
 # Généré par `python -m dagster_project.campaign instance` (dagster_project/campaign.py).
+# runs: one at a time per data folder (run_guard.py): the daemon's runs (sensor, schedule)
+# wait in the queue, visibly; a CLI command refuses while a run is in progress.
 concurrency:
   pools:
     default_limit: 1
     granularity: op
+  runs:
+    max_concurrent_runs: 1
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+run_monitoring:
+  enabled: true
 event_log_storage:
   module: dagster_project.event_log
   class: PooledSqliteEventLogStorage
@@ -132,10 +151,24 @@ def choose_year(keys: list[str], annee: int | None) -> int | None:
 
 def run_campaign(annee: int | None = None) -> int:
     home = prepare_instance()
-    # Closed on the way out: an open instance stays the current one of this process (Dagster
-    # keeps it in a context variable) and breaks whatever loads definitions after it.
-    with dg.DagsterInstance.get() as instance:
-        return _run_campaign(instance, home, annee)
+    lock = CampaignLock(home / LOCK_FILE)
+    try:
+        lock.acquire(" ".join(["python -m dagster_project.campaign", *sys.argv[1:]]))
+        # Closed on the way out: an open instance stays the current one of this process
+        # (Dagster keeps it in a context variable) and breaks whatever loads definitions after.
+        with dg.DagsterInstance.get() as instance:
+            for line in recover_dead_runs(instance):
+                say(line)
+            refuse_if_busy(instance)
+            if removed := remove_stale_temporaries(paths().marts):
+                say(f"Reprise après incident : {removed} fichier(s) temporaire(s) supprimé(s).")
+            wait_for_warehouse(paths().warehouse, say)
+            return _run_campaign(instance, home, annee)
+    except CampaignBusy as busy:
+        say(f"REFUSÉ : {busy}")
+        return 2
+    finally:
+        lock.release()
 
 
 def _run_campaign(instance: dg.DagsterInstance, home: Path, annee: int | None) -> int:

@@ -21,8 +21,10 @@ SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 # pool, limited to 1 by the instance's dagster.yaml: DuckDB allows one writer per file.
 DUCKDB_WRITER_POOL = "duckdb_writer"
 
-# Files larger than this are rejected unread (a bailleur's real export is a few MB).
-DEFAULT_MAX_FILE_MB = 200
+# Files larger than this are rejected unread (a bailleur's real export is a few MB; the largest
+# RPLS extract of an Île-de-France bailleur, about 10 MB). The limit is what reading one file
+# in bounded memory is measured against: make bench-lecture (docs/benchmark.md).
+DEFAULT_MAX_FILE_MB = 50
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,12 @@ class Paths:
     def quality(self) -> Path:
         """Per-check, per-bailleur results written by the Great Expectations checks."""
         return self.data / "warehouse" / "quality"
+
+    @property
+    def status(self) -> Path:
+        """The status of each bailleur and year (``dagster_project/status.py``), read by the
+        regional dbt models and published with the marts."""
+        return self.data / "warehouse" / "statut"
 
     @property
     def marts(self) -> Path:

@@ -1,7 +1,8 @@
-"""The French end-of-campaign summary: who dropped what, what failed, what was written, where.
+"""The French end-of-campaign summary: the status of every bailleur, what failed, what was
+written, where.
 
-Built from what the stages leave behind (raw store file log, quality status, trames folder)
-plus the failed asset checks of the run, which the caller reads from Dagster.
+Built from what the stages leave behind (the bailleurs' status, trames folder) plus the failed
+asset checks of the run, which the caller reads from Dagster.
 """
 
 from __future__ import annotations
@@ -12,23 +13,9 @@ from pathlib import Path
 
 import polars as pl
 
+from dagster_project import status
 from dagster_project.atomic import write_bytes
 from dagster_project.settings import Paths
-
-REJETE = "REJETE"
-
-
-@dataclass(frozen=True)
-class BailleurStatus:
-    bailleur_siren: str
-    nb_fichiers: int
-    nb_rejetes_en_attente: int  # rejected files not superseded by a later accepted one
-    bloque: bool = False
-    resume_qualite: str = ""
-
-    @property
-    def accepte(self) -> bool:
-        return self.nb_rejetes_en_attente == 0 and self.nb_fichiers > 0
 
 
 @dataclass(frozen=True)
@@ -42,92 +29,36 @@ class FailedCheck:
 class CampaignSummary:
     annee: int | None
     run_id: str
-    bailleurs: list[BailleurStatus]
+    status: status.Status  # of the year: the one status of each bailleur (status.py)
     failed_checks: list[FailedCheck]
     trames_ecrites: int
     trames_total: int
     paths: Paths
     failed_steps: tuple[str, ...] = ()  # set when the run failed
 
-    @property
-    def acceptes(self) -> list[BailleurStatus]:
-        return [b for b in self.bailleurs if b.accepte]
+    def count(self, code: str) -> int:
+        return self.status.bailleurs.filter(pl.col("statut") == code).height
 
     @property
-    def rejetes(self) -> list[BailleurStatus]:
-        return [b for b in self.bailleurs if not b.accepte]
-
-    @property
-    def bloques(self) -> list[BailleurStatus]:
-        return [b for b in self.bailleurs if b.bloque]
+    def nb_bailleurs(self) -> int:
+        return self.status.bailleurs.height
 
 
-def read_parquet_glob(folder: Path) -> pl.DataFrame | None:
-    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
-    if not files:
-        return None
-    return pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
-
-
-def outstanding_rejections(files: list[dict]) -> int:
-    """Rejected files of one bailleur that no later accepted file replaces.
-
-    A later accepted file replaces a rejected one when they share a sheet, or when the
-    rejected file could not even be read (no sheet known). Files are dicts with ``statut``,
-    ``depose_le`` and ``feuilles`` (list of sheet names, possibly empty).
-    """
-    accepted = [f for f in files if f["statut"] != REJETE]
-    outstanding = 0
-    for rejected in (f for f in files if f["statut"] == REJETE):
-        sheets = set(rejected.get("feuilles") or [])
-        replaced = any(
-            a["depose_le"] >= rejected["depose_le"]
-            and (not sheets or sheets & set(a.get("feuilles") or []))
-            for a in accepted
-        )
-        outstanding += not replaced
-    return outstanding
-
-
-def bailleur_statuses(
-    fichiers: pl.DataFrame | None, status: pl.DataFrame | None, annee: int | None
-) -> list[BailleurStatus]:
-    """One status per bailleur that dropped at least one file for ``annee``."""
-    if fichiers is None or fichiers.is_empty():
-        return []
-    if annee is not None:
-        fichiers = fichiers.filter(pl.col("annee").cast(pl.Int64, strict=False) == annee)
-    blocked: dict[str, str] = {}
-    if status is not None and not status.is_empty():
-        rows = status
-        if annee is not None and "annee" in status.columns:
-            rows = status.filter(pl.col("annee").cast(pl.Int64, strict=False) == annee)
-        blocked = {
-            str(r["bailleur_siren"]): str(r.get("resume") or "")
-            for r in rows.filter(pl.col("bloque")).iter_rows(named=True)
-        }
-    out = []
-    for (siren,), group in sorted(fichiers.group_by("bailleur_siren"), key=lambda g: str(g[0][0])):
-        rows = group.select("statut", "depose_le", "feuilles").to_dicts()
-        out.append(
-            BailleurStatus(
-                bailleur_siren=str(siren),
-                nb_fichiers=len(rows),
-                nb_rejetes_en_attente=outstanding_rejections(rows),
-                bloque=str(siren) in blocked,
-                resume_qualite=blocked.get(str(siren), ""),
-            )
-        )
-    return out
+def year_status(p: Paths, annee: int | None) -> status.Status:
+    """The status the run's ``statut_bailleurs`` asset wrote, for ``annee``; when it did not
+    get that far, the status as ingestion leaves it (quality unknown)."""
+    written = status.read(p.status).of_year(annee)
+    if written.bailleurs.is_empty():
+        return status.compute(p, annee, with_quality=False)
+    return written
 
 
 def bailleur_lines(p: Paths, annee: int | None) -> list[str]:
-    """One progress line per bailleur of the year, from the raw store's file log."""
-    fichiers = read_parquet_glob(p.raw_store / "fichiers")
+    """One progress line per bailleur of the year, once ingestion is done (quality unknown)."""
     lines = []
-    for b in bailleur_statuses(fichiers, None, annee):
-        statut = "accepté" if b.accepte else f"REJETÉ ({b.nb_rejetes_en_attente} fichier(s) à redéposer)"
-        lines.append(f"    bailleur {b.bailleur_siren} : {b.nb_fichiers} fichier(s), {statut}")
+    for r in status.compute(p, annee, with_quality=False).bailleurs.iter_rows(named=True):
+        etat = r["statut_libelle"] if r["statut"] == status.COMPLET else status.short_reason(r)
+        lines.append(f"    bailleur {r['bailleur_siren']} : {r['nb_fichiers']} fichier(s), {etat}")
     return lines
 
 
@@ -155,15 +86,12 @@ def collect(
     failed_checks: list[FailedCheck],
     failed_steps: tuple[str, ...] = (),
 ) -> CampaignSummary:
-    fichiers = read_parquet_glob(p.raw_store / "fichiers")
-    annee = annee if annee is not None else latest_annee(fichiers)
-    status_file = p.marts / "quality_bailleur_status.parquet"
-    status = pl.read_parquet(status_file) if status_file.is_file() else None
+    annee = annee if annee is not None else latest_annee(status.read_fichiers(p))
     written, total = count_trames(p.trames, run_started)
     return CampaignSummary(
         annee=annee,
         run_id=run_id,
-        bailleurs=bailleur_statuses(fichiers, status, annee),
+        status=year_status(p, annee),
         failed_checks=failed_checks,
         trames_ecrites=written,
         trames_total=total,
@@ -190,23 +118,19 @@ def render_markdown(s: CampaignSummary) -> str:
             "",
         ]
     lines += [
-        "## Dépôts",
+        "## Bailleurs",
         "",
-        f"- bailleurs reçus : **{len(s.bailleurs)}**",
-        f"- bailleurs acceptés : **{len(s.acceptes)}**",
-        f"- bailleurs rejetés (au moins un fichier à redéposer) : **{len(s.rejetes)}**",
-        f"- bailleurs bloqués par les contrôles qualité (pas de trames) : **{len(s.bloques)}**",
-        "",
+        f"- bailleurs reçus : **{s.nb_bailleurs}**",
+        f"- publiés (trames et consolidations régionales) : **{s.count(status.PUBLIE)}**",
+        f"- incomplets (feuille obligatoire absente ou rejetée) : **{s.count(status.INCOMPLET)}**",
+        f"- bloqués par les contrôles qualité : **{s.count(status.BLOQUE)}**",
     ]
-    if s.bailleurs:
-        lines += ["| bailleur | fichiers | rejetés en attente | statut |", "| --- | --- | --- | --- |"]
-        for b in s.bailleurs:
-            statut = "rejeté" if not b.accepte else ("bloqué" if b.bloque else "accepté")
-            detail = f" ({b.resume_qualite})" if b.bloque and b.resume_qualite else ""
-            lines.append(
-                f"| {b.bailleur_siren} | {b.nb_fichiers} | {b.nb_rejetes_en_attente} | {statut}{detail} |"
-            )
-        lines.append("")
+    if s.count(status.COMPLET):
+        lines.append(f"- complets, contrôles non exécutés : **{s.count(status.COMPLET)}**")
+    lines.append("")
+    if s.nb_bailleurs:
+        lines += [status.markdown_table(s.status.bailleurs), ""]
+    lines += sheets_to_fix(s.status)
     erreurs = [c for c in s.failed_checks if c.gravite == "ERREUR"]
     lines += [
         "## Contrôles",
@@ -236,6 +160,24 @@ def render_markdown(s: CampaignSummary) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def sheets_to_fix(st: status.Status) -> list[str]:
+    """The version counted of each required sheet of the incomplete bailleurs."""
+    unpublished = st.bailleurs.filter(pl.col("statut") == status.INCOMPLET).select(status.BAILLEUR)
+    sheets = st.feuilles.join(unpublished, on=status.BAILLEUR).filter(pl.col("obligatoire"))
+    if sheets.is_empty():
+        return []
+    lines = [
+        "### Feuilles des bailleurs incomplets",
+        "",
+        "| bailleur | feuille | version comptée | verdict |",
+        "| --- | --- | --- | --- |",
+    ]
+    for r in sheets.sort(*status.BAILLEUR, "feuille").iter_rows(named=True):
+        verdict = status.VERDICT_LIBELLES[r["verdict"]]
+        lines.append(f"| {r['bailleur_siren']} | {r['feuille']} | {r['chemin'] or '—'} | {verdict} |")
+    return [*lines, ""]
 
 
 def summary_path(p: Paths, annee: int | None) -> Path:

@@ -18,6 +18,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
     """Point every path of the pipeline at an empty temporary data folder."""
     monkeypatch.setenv("FLUX_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("FLUX_LANDING_DIR", str(tmp_path / "data" / "raw"))
+    monkeypatch.setenv("FLUX_LANDING_SETTLE_SECONDS", "0")  # tests drop then ingest at once
     p = paths()
     p.landing.mkdir(parents=True)
     return p

@@ -31,7 +31,7 @@ SHEETS = {
         ["reservataire_code", "reservataire_nom", "reservataire_categorie", "reservataire_siren",
          "perimetre_type", "perimetre_code", "taux_flux"],
         ["PREF93", "Préfet 93", "ETAT_PRIORITAIRES", "", "DEPARTEMENT", "93", "25"],
-        ["ALS", "Action Logement Services", "ACTION_LOGEMENT", "502881307", "DEPARTEMENT", "93", "30"],
+        ["ALS", "Action Logement Services", "ACTION_LOGEMENT", "824541148", "DEPARTEMENT", "93", "30"],
     ],
     "previsionnel": [
         ["departement", "categorie_operation", "nb_logements_prevus"],
@@ -79,9 +79,10 @@ def ingest(paths: Paths, run_id: str = "test") -> dict[str, FileSummary]:
     return {f.chemin: f for f in summary.files}
 
 
-def anomalies(paths: Paths, sha256: str) -> pl.DataFrame:
-    return pl.read_parquet(paths.raw_store / "anomalies" / f"{sha256}.parquet")
+def anomalies(paths: Paths, key: str) -> pl.DataFrame:
+    """The anomalies of a file version (``key``: its version, or its sha256 when it is unique)."""
+    return pl.read_parquet(paths.raw_store / "anomalies" / f"{key}*.parquet")
 
 
-def rules(paths: Paths, sha256: str) -> set[str]:
-    return set(anomalies(paths, sha256)["regle"])
+def rules(paths: Paths, key: str) -> set[str]:
+    return set(anomalies(paths, key)["regle"])

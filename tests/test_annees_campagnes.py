@@ -364,15 +364,14 @@ def test_ecarts_carry_into_the_next_year_only_when_switched_on(warehouse) -> Non
         (ecart_als, droit_als, a_2025["RESERVATAIRE", "ALS", "realise"] - droit_als))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug (NOTES.md, for issue-14): ingestion skips a file whose SHA-256 is already in the "
-    "raw store, whatever its bailleur and year, so unchanged conventions re-sent for N+1 are lost"))
 def test_the_same_file_in_two_years_counts_in_both(workspace: Paths) -> None:
+    """Regression: ingestion once skipped a file whose SHA-256 was already in the raw store,
+    whatever its bailleur and year, so unchanged conventions re-sent for N+1 were lost."""
     for annee in (2024, 2025):
         Campagne(A, annee, {}, conventions(A, 2025)).write(workspace.landing)
     ingest_partitions(workspace, discover_partitions(workspace.landing), run_id="deux-annees")
-    rows = pl.read_parquet(workspace.raw_store / "conventions" / "*.parquet")
-    assert sorted(set(rows["annee"].to_list())) == [2024, 2025]
+    stored = pl.read_parquet(workspace.raw_store / "conventions" / "*.parquet")
+    assert sorted(set(stored["annee"].to_list())) == [2024, 2025]
 
 
 def test_a_store_written_before_report_ecart_gains_the_column(tmp_path: Path) -> None:

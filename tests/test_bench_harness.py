@@ -200,3 +200,17 @@ def test_the_median_re_drop_is_reported_with_every_try():
     assert median["run_id"] == "31.0" and median["essais_secondes"] == [31.0, 29.5, 40.2]
     failed = {"erreur": "le capteur demande 0 exécution(s) : []"}
     assert runs.median_redrop([tries[0], failed, tries[1]]) == failed
+
+
+def test_reading_memory_is_measured_per_file_in_a_fresh_process(tmp_path, monkeypatch):
+    from dagster_project.bench.lecture import measure
+
+    monkeypatch.setenv("FLUX_MAX_FILE_MB", "0.2")
+    monkeypatch.setenv("FLUX_MAX_UNZIPPED_MB", "2")
+    figures = measure(tmp_path, say=lambda line: None, bomb_mib=8)
+    assert figures["csv_taille_max"]["statut"] == "ACCEPTE_AVEC_AVERTISSEMENTS"
+    assert figures["xlsx_decompresse_max"]["regles"] == [
+        "FEUILLE_FACULTATIVE_MANQUANTE", "FEUILLE_MANQUANTE", "REFERENCE_NON_VERIFIEE"]
+    assert figures["bombe_zip"]["regles"] == ["FICHIER_ARCHIVE_SUSPECTE"]
+    assert all(0 < figures[k]["pic_rss_octets"] < figures["cible_octets"]
+               for k in ("csv_taille_max", "xlsx_decompresse_max", "bombe_zip"))

@@ -66,7 +66,7 @@ def test_conventions_are_well_formed(campagne):
     assert sirens.str.contains(r"^\d{9}$").all()
     als = c.filter(pl.col("reservataire_categorie") == "ACTION_LOGEMENT")
     assert set(als["reservataire_code"]) == {"ALS"} and set(als["reservataire_siren"]) == {
-        "502881307"}
+        "824541148"}
     # one SIREN per code across bailleurs: a réservataire is the same everywhere
     assert c.filter(~etat).group_by("reservataire_code").agg(
         pl.col("reservataire_siren").n_unique())["reservataire_siren"].max() == 1

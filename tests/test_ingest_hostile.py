@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from ingest_samples import ANNEE, SIREN, ingest, rules, sheets, write_csv, write_workbook
+from ingest_samples import ANNEE, SIREN, anomalies, ingest, rules, sheets, write_csv, write_workbook
 
 NAME = f"{SIREN}_{ANNEE}.xlsx"
 
@@ -122,9 +123,19 @@ def test_path_tricks_never_escape_the_output_folders(workspace):
     assert report.name.startswith("x.csv.") and ";" not in report.name  # Windows separators too
 
 
-def test_symlinks_and_lock_files_are_ignored(workspace, tmp_path):
+def test_symlinks_and_special_files_get_a_rapport_and_are_never_opened(workspace, tmp_path):
     outside = tmp_path / "secret.csv"
-    outside.write_text("secret")
+    outside.write_text("contenu confidentiel")
     (workspace.landing / f"{SIREN}_{ANNEE}_logements.csv").symlink_to(outside)
-    (workspace.landing / f"~${SIREN}_{ANNEE}.xlsx").write_bytes(b"lock")
-    assert ingest(workspace) == {}
+    (workspace.landing / "dossier_lie").symlink_to(tmp_path)
+    os.mkfifo(workspace.landing / f"{SIREN}_{ANNEE}_tours.csv")  # opening it would block
+    (workspace.landing / f"~${SIREN}_{ANNEE}.xlsx").write_bytes(b"lock")  # not a drop
+    summary = ingest(workspace)
+    assert sorted(summary) == [f"{SIREN}_{ANNEE}_logements.csv", f"{SIREN}_{ANNEE}_tours.csv", "dossier_lie"]
+    for f in summary.values():
+        found = anomalies(workspace, f.version)
+        assert f.statut == "REJETE" and set(found["regle"]) == {"FICHIER_LIEN"} and Path(f.rapport).is_file()
+    messages = {c: anomalies(workspace, f.version)["message"][0] for c, f in summary.items()}
+    assert "lien symbolique" in messages[f"{SIREN}_{ANNEE}_logements.csv"]
+    assert "fichier spécial" in messages[f"{SIREN}_{ANNEE}_tours.csv"]
+    assert not any("confidentiel" in p.read_text() for p in workspace.rapports.rglob("*.csv"))

@@ -119,6 +119,23 @@ def test_partitioned_materialization_records_metadata(workspace, instance):
     assert registry["bailleur_siren"].unique().to_list() == [SIREN]
 
 
+def test_each_partition_records_its_own_files_and_hashes(workspace, instance):
+    other = "404279457_2024"
+    write_csv_set(workspace.landing)
+    write_csv(workspace.landing, "tours", sheets()["tours"], siren="404279457")
+    instance.add_dynamic_partitions(bailleurs.name, [KEY, other])
+    result = dg.materialize([raw_ingestion], instance=instance, tags={
+        "dagster/asset_partition_range_start": KEY, "dagster/asset_partition_range_end": other})
+    assert result.success
+    fichiers = {e.materialization.partition: e.materialization.metadata
+                for e in result.get_asset_materialization_events()
+                if e.asset_key == RAW_KEYS["fichiers"]}
+    assert set(fichiers) == {KEY, other}
+    assert fichiers[KEY]["fichiers"].value == 4 and fichiers[other]["fichiers"].value == 1
+    assert list(fichiers[other]["sha256"].value) == ["404279457_2024_tours.csv"]
+    assert all("404279457" not in chemin for chemin in fichiers[KEY]["sha256"].value)
+
+
 def test_the_ingestion_job_targets_the_raw_assets():
     job = defs().resolve_job_def(INGESTION_JOB_NAME)
     assert job.partitions_def == bailleurs

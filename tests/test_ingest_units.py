@@ -11,7 +11,9 @@ from dagster_project.ingest.contract import header_lookup, rules, sheets
 from dagster_project.ingest.naming import is_ignored, parse_file_name, safe_file_name, siren_checksum_ok
 from dagster_project.ingest.parsers import parse_date, parse_integer, parse_percent, parse_qpv
 from dagster_project.ingest.parsers import parse_commune, parse_label
-from dagster_project.ingest.reader import decode, sniff_separator
+import io
+
+from dagster_project.ingest.reader import sniff_separator, transcode
 from dagster_project.ingest.text import code, fold
 
 
@@ -53,11 +55,18 @@ def test_siren_key_and_ignored_names():
     assert is_ignored("~$552046484_2024.xlsx") and is_ignored(".~lock.x#") and not is_ignored("a.csv")
 
 
-def test_encodings_and_separators():
-    assert decode("é".encode("utf-8-sig")) == ("é", "utf-8-sig")
-    assert decode("é".encode("utf-8")) == ("é", "utf-8")
-    assert decode("é".encode("cp1252")) == ("é", "cp1252")
-    assert sniff_separator("a;b;c\n1,5;2;3") == ";"
+@pytest.mark.parametrize("encoding,read_as", [
+    ("utf-8-sig", "utf-8-sig"), ("utf-8", "utf-8"), ("cp1252", "cp1252"), ("utf-16", "utf-16"),
+    ("utf-16-le", "utf-16-le"), ("utf-16-be", "utf-16-be"),
+])
+def test_encodings_are_transcoded_to_utf8(tmp_path, encoding, read_as):
+    target = tmp_path / "out.csv"
+    assert transcode(io.BytesIO("logement_id;été\nL1;é\n".encode(encoding)), target) == read_as
+    assert target.read_text(encoding="utf-8") == "logement_id;été\nL1;é\n"
+
+
+def test_separators():
+    assert sniff_separator("a;b;c") == ";"
     assert sniff_separator('a,b,"c;d"\n') == ","
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,7 +17,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from dagster_project.atomic import sha256_of
 from dagster_project.marts import PUBLISHED_MODELS
+from dagster_project.publish import STATUS_TABLES
 from dagster_project.defs.automation.definitions import (
     campagne_annuelle,
 )
@@ -57,8 +60,8 @@ def test_campaign_command_succeeds_with_progress_and_french_summary(campaign):
     out = result.stdout
     for line in ("▶ ingestion des fichiers", "▶ modèles dbt et tests", "▶ publication des marts",
                  "▶ écriture des trames", "# Campagne 2024 : résumé", "bailleurs reçus : **3**",
-                 "bailleurs acceptés : **3**",
-                 "bailleurs rejetés (au moins un fichier à redéposer) : **0**", f"trames : `{p.trames}`"):
+                 "publiés (trames et consolidations régionales) : **3**",
+                 "incomplets (feuille obligatoire absente ou rejetée) : **0**", f"trames : `{p.trames}`"):
         assert line in out, line
     for siren in BAILLEURS:
         assert f"bailleur {siren} : " in out and f"| {siren} |" in out
@@ -75,7 +78,7 @@ def test_campaign_publishes_marts_catalog_trames_and_summary(campaign):
         assert con.execute("select count(*) from fichiers").fetchone()[0] == 9
     assert list(p.trames.rglob("*.xlsx"))
     summary = (p.marts / "campagne_2024_resume.md").read_text(encoding="utf-8")
-    assert "bailleurs acceptés : **3**" in summary
+    assert "publiés (trames et consolidations régionales) : **3**" in summary
 
 
 def test_campaign_run_is_recorded_in_the_persistent_instance(campaign):
@@ -118,8 +121,11 @@ def test_yearly_schedule_skips_a_year_without_files(acceptance_landing):
 
 
 def test_a_second_run_is_idempotent(campaign):
+    """Rerunning changes nothing: every published Parquet mart keeps its very bytes."""
     p, first = campaign
     assert first.returncode == 0
+    published = [*PUBLISHED_MODELS, *STATUS_TABLES]
+    bytes_before = {m: sha256_of(p.marts / f"{m}.parquet") for m in published}
     marts_before = {m: pl.read_parquet(p.marts / f"{m}.parquet") for m in PUBLISHED_MODELS}
     trames_before = {t: t.stat().st_mtime_ns for t in p.trames.rglob("*.xlsx")}
 
@@ -130,6 +136,80 @@ def test_a_second_run_is_idempotent(campaign):
     for model, before in marts_before.items():
         after = pl.read_parquet(p.marts / f"{model}.parquet")
         assert_frame_equal(after, before, check_row_order=False)
+    assert {m: sha256_of(p.marts / f"{m}.parquet") for m in published} == bytes_before
     assert {t: t.stat().st_mtime_ns for t in p.trames.rglob("*.xlsx")} == trames_before
     with duckdb.connect(str(p.catalog), read_only=True) as con:
         assert con.execute("select count(*) from fichiers").fetchone()[0] == 9
+
+
+def start_cli(data: Path, landing: Path) -> subprocess.Popen:
+    env = {**os.environ, "FLUX_DATA_DIR": str(data), "FLUX_LANDING_SETTLE_SECONDS": "0"}
+    env.pop("DAGSTER_HOME", None)
+    env.pop("FLUX_LANDING_DIR", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dagster_project.campaign", "run", "--landing", str(landing)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def read_until(proc: subprocess.Popen, marker: str) -> str:
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+    raise AssertionError(f"« {marker} » jamais affiché :\n{''.join(seen)[-3000:]}")
+
+
+def killed_during(data: Path, landing: Path, stage: str) -> str:
+    """Start a campaign, kill -9 it once ``stage`` has started; its output until then."""
+    proc = start_cli(data, landing)
+    try:
+        out = read_until(proc, f"▶ {stage}")
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
+    return out
+
+
+def trames_fingerprints(p: Paths) -> dict[str, str]:
+    manifest = json.loads((p.trames / "2024" / "manifest.json").read_text(encoding="utf-8"))
+    return {e["file"]: e["fingerprint"] for e in manifest["files"]}
+
+
+def test_a_second_command_is_refused_and_a_killed_campaign_recovers_alone(campaign, tmp_path):
+    """kill -9 in the dbt stage, then in the trames stage: the next command marks the dead
+    runs failed, frees their slots, and ends with the same marts and trames as a clean run."""
+    clean, _ = campaign
+    data = tmp_path / "data"
+    landing = tmp_path / "depot"
+    shutil.copytree(ACCEPTANCE / "landing", landing)
+
+    proc = start_cli(data, landing)
+    try:
+        read_until(proc, "▶ modèles dbt et tests")
+        second = run_cli(data, "--landing", str(landing))
+        assert second.returncode == 2, second.stdout[-3000:] + second.stderr[-3000:]
+        assert "REFUSÉ : Une campagne est déjà en cours sur ce dossier de données" in second.stdout
+        assert f"processus {proc.pid}" in second.stdout
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
+
+    resumed = killed_during(data, landing, "écriture des trames")
+    assert "Reprise après incident : exécution" in resumed and "marquée en échec" in resumed
+    final = run_cli(data, "--landing", str(landing))
+    assert final.returncode == 0, final.stdout[-5000:] + final.stderr[-5000:]
+    assert "Reprise après incident : exécution" in final.stdout
+
+    p = Paths(data=data.resolve(), landing=landing.resolve())
+    for mart in (*PUBLISHED_MODELS, *STATUS_TABLES):
+        assert sha256_of(p.marts / f"{mart}.parquet") == sha256_of(clean.marts / f"{mart}.parquet"), mart
+    assert trames_fingerprints(p) == trames_fingerprints(clean)
+    on_disk = {f.relative_to(p.trames / "2024").as_posix() for f in p.trames.rglob("*.xlsx")}
+    assert on_disk == set(trames_fingerprints(p))
+    assert not list(p.marts.rglob(".*.tmp"))
+    with dg.DagsterInstance.from_config(str(data / ".dagster")) as instance:
+        statuses = [r.dagster_run.status for r in instance.get_run_records()]
+        assert statuses == [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE,
+                            dg.DagsterRunStatus.FAILURE]
+        assert not instance.event_log_storage.get_concurrency_info("duckdb_writer").claimed_slots

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import duckdb
@@ -10,8 +10,10 @@ import polars as pl
 import pytest
 
 from dagster_project.publish import (
-    KEEP_PUBLICATIONS,
+    RETENTION_ENV,
     PUBLICATIONS_DIR,
+    prune_publications,
+    version_time,
     is_published_mart,
     publication_version,
     publish,
@@ -124,12 +126,36 @@ def test_failed_publication_leaves_the_previous_one_in_place(dirs):
         assert count(con, "mart_flux") == 2
 
 
-def test_old_snapshots_are_pruned(dirs):
+def test_a_connection_held_open_survives_five_publications(dirs):
+    """README's promise: a catalog connection keeps working for 24 h after a newer
+    publication replaced its snapshot, however many publications follow."""
+    write_warehouse(dirs["warehouse"], 2)
+    publish(dirs["warehouse"], dirs["marts"], dirs["catalog"], "run-0")
+    reader = duckdb.connect(str(dirs["catalog"]), read_only=True)
+    try:
+        for i in range(1, 6):
+            write_warehouse(dirs["warehouse"], 2 + i)
+            publish(dirs["warehouse"], dirs["marts"], dirs["catalog"], f"run-{i}")
+            assert count(reader, "mart_flux") == 2 and count(reader, "fct_tours") == 2
+    finally:
+        reader.close()
+    with duckdb.connect(str(dirs["catalog"]), read_only=True) as con:
+        assert count(con, "mart_flux") == 7
+
+
+def test_snapshots_replaced_longer_ago_than_the_retention_are_pruned(dirs, monkeypatch):
     write_warehouse(dirs["warehouse"], 1)
-    for i in range(KEEP_PUBLICATIONS + 2):
-        last = publish(dirs["warehouse"], dirs["marts"], dirs["catalog"], f"run-{i}")
-    snapshots = sorted((dirs["marts"] / PUBLICATIONS_DIR).iterdir())
-    assert len(snapshots) == KEEP_PUBLICATIONS and snapshots[-1] == last.snapshot
+    published = [publish(dirs["warehouse"], dirs["marts"], dirs["catalog"], f"run-{i}")
+                 for i in range(3)]
+    root = dirs["marts"] / PUBLICATIONS_DIR
+    replaced = version_time(published[2].version)  # run-1's snapshot replaced then
+    prune_publications(root, timedelta(hours=24), now=replaced + timedelta(hours=23))
+    assert len(list(root.iterdir())) == 3
+    prune_publications(root, timedelta(hours=24), now=replaced + timedelta(hours=25))
+    assert sorted(root.iterdir()) == [published[2].snapshot]
+    monkeypatch.setenv(RETENTION_ENV, "0")
+    last = publish(dirs["warehouse"], dirs["marts"], dirs["catalog"], "run-3")
+    assert sorted(root.iterdir()) == [last.snapshot]
 
 
 def test_input_files_and_their_fingerprint_identify_the_inputs():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import polars as pl
 
 from dagster_project.defs.automation.partitions import (
@@ -14,17 +12,17 @@ from dagster_project.defs.automation.partitions import (
     keys_of_year,
     partition_annee,
 )
+from dagster_project.ingest.store import FICHIERS_SCHEMA
+from dagster_project.status import Status, bailleur_status, sheet_versions, write
 from dagster_project.summary import (
     CampaignSummary,
     FailedCheck,
-    bailleur_statuses,
+    bailleur_lines,
     collect,
-    outstanding_rejections,
     render_markdown,
     write_summary,
 )
-
-D1, D2 = datetime(2025, 2, 1), datetime(2025, 2, 10)
+from tests.test_ops_status import ALL, D2, fichier
 
 
 def test_partition_keys_carry_the_year():
@@ -39,44 +37,17 @@ def test_one_run_covers_the_year_from_first_to_last_key():
     assert campaign_tags([], 2024) == {ANNEE_TAG: "2024"}
 
 
-def test_a_later_accepted_file_of_the_same_sheet_replaces_a_rejection():
-    rejected = {"statut": "REJETE", "depose_le": D1, "feuilles": ["tours"]}
-    assert outstanding_rejections([rejected]) == 1
-    assert outstanding_rejections(
-        [rejected, {"statut": "ACCEPTE", "depose_le": D2, "feuilles": ["tours"]}]) == 0
-    # another sheet, or an older accepted file, does not replace it
-    assert outstanding_rejections(
-        [rejected, {"statut": "ACCEPTE", "depose_le": D2, "feuilles": ["logements"]}]) == 1
-    assert outstanding_rejections(
-        [{**rejected, "depose_le": D2}, {"statut": "ACCEPTE", "depose_le": D1,
-                                          "feuilles": ["tours"]}]) == 1
-    # an unreadable file (no sheet known) is replaced by any later accepted file
-    assert outstanding_rejections(
-        [{**rejected, "feuilles": []}, {"statut": "ACCEPTE_AVEC_AVERTISSEMENTS",
-                                        "depose_le": D2, "feuilles": ["tours"]}]) == 0
-
-
 def fichiers() -> pl.DataFrame:
-    return pl.DataFrame({
-        "bailleur_siren": ["111111111", "222222222", "222222222", "333333333"],
-        "annee": [2024, 2024, 2024, 2023],
-        "statut": ["ACCEPTE", "REJETE", "ACCEPTE", "ACCEPTE"],
-        "depose_le": [D1, D2, D1, D1],
-        "feuilles": [["tours"], ["tours"], ["tours"], ["tours"]],
-    })
+    rows = [
+        fichier("111111111", "a/classeur.xlsx", ALL),
+        fichier("222222222", "b/tours.csv", ["tours"], statut="REJETE", depose_le=D2),
+        fichier("222222222", "b/autres.xlsx", ["logements", "conventions"]),
+        fichier("333333333", "c/classeur.xlsx", ALL, annee=2023),
+    ]
+    return pl.DataFrame(rows, schema=FICHIERS_SCHEMA)
 
 
-def test_bailleur_statuses_of_one_year_with_quality_blocks():
-    status = pl.DataFrame({"bailleur_siren": ["111111111"], "annee": [2024], "bloque": [True],
-                           "resume": ["taux État > 30 %"]})
-    rows = bailleur_statuses(fichiers(), status, 2024)
-    assert [(b.bailleur_siren, b.accepte, b.bloque) for b in rows] == [
-        ("111111111", True, True), ("222222222", False, False)]
-    assert rows[0].resume_qualite == "taux État > 30 %"
-    assert bailleur_statuses(None, None, 2024) == []
-
-
-def test_summary_is_written_in_french_with_counts_and_paths(workspace):
+def test_summary_is_written_in_french_with_the_status_of_every_bailleur(workspace):
     (workspace.raw_store / "fichiers").mkdir(parents=True)
     fichiers().write_parquet(workspace.raw_store / "fichiers" / "f.parquet")
     (workspace.trames / "ETAT").mkdir(parents=True)
@@ -86,14 +57,34 @@ def test_summary_is_written_in_french_with_counts_and_paths(workspace):
     assert isinstance(summary, CampaignSummary) and summary.annee == 2024
     text = render_markdown(summary)
     for expected in ("# Campagne 2024 : résumé", "bailleurs reçus : **2**",
-                     "bailleurs acceptés : **1**",
-                     "bailleurs rejetés (au moins un fichier à redéposer) : **1**", "contrôles en échec : **1** (gravité erreur : 1, avertissement : 0)",
+                     "incomplets (feuille obligatoire absente ou rejetée) : **1**",
+                     "complets, contrôles non exécutés : **1**",
+                     "| 222222222 | 2024 | 2 | incomplet | feuille(s) obligatoire(s) rejetée(s)",
+                     "| 222222222 | tours | b/tours.csv | rejeté |",
+                     "contrôles en échec : **1** (gravité erreur : 1, avertissement : 0)",
                      "[ERREUR] mart_flux : flux_net_positif", "**1** (au total : 1)",
                      str(workspace.trames), "`abc123`"):
         assert expected in text
     target = write_summary(summary)
     assert target == workspace.marts / "campagne_2024_resume.md"
     assert target.read_text(encoding="utf-8") == text
+    assert bailleur_lines(workspace, 2024) == [
+        "    bailleur 111111111 : 1 fichier(s), complet",
+        "    bailleur 222222222 : 2 fichier(s), incomplet : tours rejetée",
+    ]
+
+
+def test_summary_shows_the_status_the_run_wrote(workspace):
+    (workspace.raw_store / "fichiers").mkdir(parents=True)
+    fichiers().write_parquet(workspace.raw_store / "fichiers" / "f.parquet")
+    quality = pl.DataFrame({"bailleur_siren": ["111111111"], "annee": [2024], "bloque": [True],
+                            "resume": ["Trames bloquées — [§6.4] rang de tour."]})
+    written = Status(bailleur_status(fichiers(), quality), sheet_versions(fichiers()))
+    write(workspace.status, written)
+    text = render_markdown(collect(workspace, run_id="r", annee=2024, run_started=None,
+                                   failed_checks=[]))
+    assert "bloqués par les contrôles qualité : **1**" in text
+    assert "| 111111111 | 2024 | 1 | bloqué | Trames bloquées — [§6.4] rang de tour. |" in text
 
 
 def test_summary_of_a_failed_run_says_so(workspace):

@@ -11,25 +11,23 @@ from trames_synthetic import synthetic_marts, write_marts
 from dagster_project.defs.reports.definitions import trames
 
 
-def test_trames_asset_writes_the_campaign_and_skips_blocked_bailleurs(workspace):
+def test_trames_asset_writes_the_campaign_and_skips_unpublished_bailleurs(workspace):
     marts = synthetic_marts(2, seed=3)
     write_marts(marts, workspace.marts)
     blocked, published = sorted(set(marts["mart_flux"]["bailleur_siren"]))
-    pl.DataFrame(
-        {
-            "bailleur_siren": [blocked, published],
-            "annee": [2024, 2024],
-            "bloque": [True, False],
-            "resume": ["fichier tours rejeté", "ok"],
-        }
-    ).write_parquet(workspace.marts / "quality_bailleur_status.parquet")
+    marts["statut_bailleurs"].with_columns(
+        pl.when(pl.col("bailleur_siren") == blocked).then(pl.lit(v)).otherwise(pl.col(c)).alias(c)
+        for c, v in (("statut", "INCOMPLET"), ("statut_libelle", "incomplet"), ("publie", False),
+                     ("feuilles_rejetees", "tours"), ("motif", "fichier tours rejeté"))
+    ).write_parquet(workspace.marts / "statut_bailleurs.parquet")
 
     result = dg.materialize([trames], run_config={"ops": {"trames": {"config": {"workers": 1}}}})
 
     assert result.success
     metadata = result.asset_materializations_for_node("trames")[0].metadata
-    assert metadata["nb_bailleurs_bloques"].value == 1
-    assert metadata["bailleurs_bloques"].data == {f"{blocked}_2024": "fichier tours rejeté"}
+    assert metadata["nb_bailleurs_non_publies"].value == 1
+    assert metadata["bailleurs_non_publies"].data == {
+        f"{blocked}_2024": "incomplet : fichier tours rejeté"}
     manifest = json.loads((workspace.trames / "2024" / "manifest.json").read_text(encoding="utf-8"))
     bailleurs = {e["bailleur_siren"] for e in manifest["files"]}
     assert bailleurs == {published, ""}  # "" = regional reports

@@ -352,21 +352,21 @@ def test_blocked_bailleur_gets_no_trame_and_its_old_files_go(marts, tmp_path):
     write_marts(marts, tmp_path / "marts")
     generate_trames(tmp_path / "marts", tmp_path / "trames", "run-1", workers=1, now=NOW)
     blocked = marts["mart_flux"]["bailleur_siren"][0]
-    pl.DataFrame(
-        {
-            "bailleur_siren": [blocked],
-            "annee": [2024],
-            "bloque": [True],
-            "resume": ["2 erreurs bloquantes"],
-        }
-    ).write_parquet(tmp_path / "marts" / "quality_bailleur_status.parquet")
+    marts["statut_bailleurs"].with_columns(
+        pl.when(pl.col("bailleur_siren") == blocked).then(pl.lit(v)).otherwise(pl.col(c)).alias(c)
+        for c, v in (("statut", "BLOQUE"), ("statut_libelle", "bloqué"), ("publie", False),
+                     ("bloque", True), ("motif", "2 erreurs bloquantes"))
+    ).write_parquet(tmp_path / "marts" / "statut_bailleurs.parquet")
     result = generate_trames(tmp_path / "marts", tmp_path / "trames", "run-2", workers=1)
-    assert result.blocked == {f"{blocked}_2024": "2 erreurs bloquantes"}
+    assert result.excluded == {f"{blocked}_2024": "bloqué : 2 erreurs bloquantes"}
     assert result.removed > 0
     assert not (tmp_path / "trames" / "2024" / blocked).exists() or not any(
         (tmp_path / "trames" / "2024" / blocked).rglob("*.xlsx")
     )
     assert all(e["bailleur_siren"] != blocked for e in _manifest(tmp_path / "trames" / "2024"))
+    manifest = json.loads((tmp_path / "trames" / "2024" / "manifest.json").read_text("utf-8"))
+    assert manifest["bailleurs_non_publies"] == [
+        {"bailleur_siren": blocked, "motif": "bloqué : 2 erreurs bloquantes"}]
 
 
 def test_process_pool_gives_the_same_workbooks(marts, campaign, tmp_path):

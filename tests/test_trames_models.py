@@ -11,7 +11,7 @@ from trames_synthetic import synthetic_marts
 from dagster_project.trames import regional, reservataire, territoire
 from dagster_project.trames.campaign import _unique_paths
 from dagster_project.trames.common import safe_stem
-from dagster_project.trames.loader import REGIONAL_MARTS, BailleurMarts, blocked_bailleurs
+from dagster_project.trames.loader import REGIONAL_MARTS, BailleurMarts
 from dagster_project.trames.tables import breakdown_table, round_half_up, soustraits_table
 
 
@@ -73,19 +73,6 @@ def test_file_names_from_bailleur_codes_cannot_escape_their_folder():
     assert safe_stem("///") == "sans_code"
 
 
-def test_blocked_bailleurs_come_from_the_quality_status():
-    status = pl.DataFrame(
-        {
-            "bailleur_siren": ["1", "2"],
-            "annee": [2024, 2024],
-            "bloque": [True, False],
-            "resume": ["x", "ok"],
-        }
-    )
-    assert blocked_bailleurs(status) == {("1", 2024): "x"}
-    assert blocked_bailleurs(pl.DataFrame()) == {}
-
-
 @pytest.fixture(scope="module")
 def bailleur() -> BailleurMarts:
     marts = synthetic_marts(1, seed=5)
@@ -140,6 +127,6 @@ def test_report_counts_its_figures_and_paths_stay_unique(bailleur):
 
 
 def test_regional_reports_survive_unpublished_regional_marts(bailleur):
-    reports = regional.build_all(2024, {n: pl.DataFrame() for n in REGIONAL_MARTS}, [bailleur], [])
+    reports = regional.build_all(2024, {n: pl.DataFrame() for n in REGIONAL_MARTS}, [bailleur], {})
     assert [r.relpath for r in reports] == ["regional/synthese_regionale.xlsx"]
     assert reports[0].sheets[0].tables[0].rows == ()

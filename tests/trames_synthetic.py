@@ -396,7 +396,22 @@ def synthetic_marts(n_bailleurs: int, seed: int = 7) -> dict[str, pl.DataFrame]:
         )
         .sort("territoire_type", "territoire_code")
     )
+    marts["statut_bailleurs"] = published_status(marts["mart_flux"])
     return marts
+
+
+def published_status(flux: pl.DataFrame) -> pl.DataFrame:
+    """Every bailleur of the marts complete and unblocked (dagster_project/status.py)."""
+    from dagster_project.status import PUBLIE, STATUS_SCHEMA
+
+    keys = flux.select("bailleur_siren", "annee").unique().sort("bailleur_siren", "annee")
+    return pl.DataFrame(
+        [{"bailleur_siren": s, "annee": a, "statut": PUBLIE, "statut_libelle": "publié",
+          "publie": True, "feuilles_manquantes": "", "feuilles_rejetees": "",
+          "previsionnel": True, "bloque": False, "nb_fichiers": 1, "motif": ""}
+         for s, a in keys.iter_rows()],
+        schema=STATUS_SCHEMA,
+    )
 
 
 def write_marts(marts: dict[str, pl.DataFrame], root: Path) -> None:

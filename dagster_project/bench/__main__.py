@@ -1,4 +1,9 @@
-"""CLI: ``python -m dagster_project.bench [--scale idf] [--skip-2x] [--root DIR] [--regenerate]``."""
+"""CLI: ``python -m dagster_project.bench [--scale idf] [--skip-2x] [--root DIR] [--regenerate]
+[--only lecture]``.
+
+``--only lecture`` measures only the memory of reading one file (``bench/lecture.py``, a few
+minutes), without the campaigns.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-from dagster_project.bench import report, runs
+from dagster_project.bench import lecture, report, runs
 from dagster_project.demo.campaign import DEFAULT_SEED
 from dagster_project.demo.model import SCALES, Scale
 from dagster_project.settings import paths
@@ -67,6 +72,7 @@ def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
         double = doubled(scale)
         figures["campagne_2x"] = measure_campaign(base / double.nom, double, seed, annee, regenerate)
         figures["ratio_2x"] = round(figures["campagne_2x"]["secondes"] / full["secondes"], 3)
+    figures["lecture"] = lecture.measure(base / "lecture", say)
     figures["machine"]["charge_fin"] = runs.load()
     return figures
 
@@ -82,10 +88,30 @@ def table(figures: dict) -> str:
         lines += report.campaign_lines(figures["campagne_2x"]["echelle"], figures["campagne_2x"],
                                        judged=False)
         lines += report.ratio_lines(figures["ratio_2x"])
+    lines += reading_lines(figures["lecture"])
     machine = figures["machine"]
     lines.append(report.Line("machine : cœurs, charge début → fin",
                              f"{machine['coeurs']}, {machine['charge_debut']} → {machine['charge_fin']}"))
     return report.render_table(lines)
+
+
+def reading_lines(reading: dict) -> list[report.Line]:
+    """Peak RSS of reading the largest allowed CSV and a forged bomb, against the target."""
+    target = reading["cible_octets"]
+    lines = []
+    for key, label in (("csv_taille_max", "lecture du plus gros CSV autorisé"),
+                       ("xlsx_decompresse_max", "lecture du plus gros classeur autorisé"),
+                       ("bombe_zip", "lecture d'une bombe zip")):
+        one = reading[key]
+        if "erreur" in one:
+            lines.append(report.Line(f"{label} : pic de mémoire", f"échec : {one['erreur']}"))
+            continue
+        size = one["taille_octets"] / 1024**2
+        lines.append(report.Line(
+            f"{label} ({size:.0f} Mo, {one['statut']}, {one['secondes']} s) : pic de mémoire",
+            f"{one['pic_rss_octets'] / 1024**3:.2f} Gio", f"≤ {target / 1024**3:.1f} Gio",
+            one["pic_rss_octets"] <= target))
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,8 +126,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="régénérer les fichiers même s'ils sont déjà là")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--annee", type=int, default=2024)
+    parser.add_argument("--only", choices=["lecture"],
+                        help="lecture : seulement la mémoire de lecture d'un fichier (quelques minutes)")
     args = parser.parse_args(argv)
     base = (args.root or paths().data / "bench").resolve()
+    if args.only == "lecture":
+        reading = lecture.measure(base / "lecture", say)
+        report.write_json({"lecture": reading}, base / "lecture" / REPORT_FILE)
+        say(report.render_table(reading_lines(reading)))
+        return 0 if all(reading[k].get("pic_rss_octets", 1 << 62) <= reading["cible_octets"]
+                        for k in ("csv_taille_max", "xlsx_decompresse_max", "bombe_zip")) else 1
     figures = benchmark(base, args.scale, args.seed, args.annee, args.skip_2x, args.regenerate)
     target = base / args.scale / "marts" / REPORT_FILE
     report.write_json(figures, target)

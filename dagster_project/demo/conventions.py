@@ -14,7 +14,7 @@ import polars as pl
 from dagster_project.demo.model import Bailleur, luhn_complete
 from dagster_project.reference import load_seed
 
-ACTION_LOGEMENT = ("ALS", "Action Logement Services", "502881307")
+ACTION_LOGEMENT = ("ALS", "Action Logement Services", "824541148")
 REGION = ("RIF", "Région Île-de-France", "237500079")
 EMPLOYEURS = [  # AUTRE: employers with reservation rights
     ("APHP", "Assistance Publique – Hôpitaux de Paris", "267500452"),

@@ -35,6 +35,7 @@ class Column:
     out_of_list: str
     min: str
     max: str
+    max_length: int  # characters a cell may hold (``longueur_max``, else by type)
     aliases: tuple[str, ...]
 
     @property
@@ -66,6 +67,10 @@ class Rule:
     conseil: str
 
 
+# Characters a cell may hold when format_echange.csv leaves ``longueur_max`` empty ([choice]).
+_DEFAULT_MAX_LENGTH = {"texte": 100, "code": 50, "libelle": 50}
+
+
 def _split(cell: str | None) -> tuple[str, ...]:
     return tuple(a for a in (cell or "").split("|") if a)
 
@@ -85,6 +90,7 @@ def sheets() -> dict[str, Sheet]:
                 out_of_list=r["hors_liste"],
                 min=r["min"],
                 max=r["max"],
+                max_length=int(r["longueur_max"] or _DEFAULT_MAX_LENGTH.get(r["type"], 30)),
                 aliases=_split(r["alias"]),
             )
         )

@@ -3,52 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
-from dagster_project.atomic import sha256_of
 from dagster_project.ingest.contract import sheets
-from dagster_project.ingest.naming import (
-    SUPPORTED_EXTENSIONS,
-    FileName,
-    parse_file_name,
-    plausible_year,
-    siren_checksum_ok,
-)
-from dagster_project.ingest.reader import ReadResult, Rejection, read_csv, read_xlsx
+from dagster_project.ingest.copies import EarlierDrop
+from dagster_project.ingest.dropped import DroppedFile, open_inside
+from dagster_project.ingest.naming import SUPPORTED_EXTENSIONS, plausible_year, siren_checksum_ok
+from dagster_project.ingest.reader import ReadResult, read_csv, read_xlsx
+from dagster_project.ingest.rejection import Rejection
 from dagster_project.ingest.validate import SheetResult, anomalies_frame, validate_sheet
-
-_SIREN_FOLDER = r"^\d{9}$"
-
-
-@dataclass
-class DroppedFile:
-    """One file version found in the landing folder."""
-
-    path: Path
-    chemin: str  # relative to the landing folder, with forward slashes
-    name: FileName
-    size: int
-    mtime: datetime  # naive UTC: the drop order
-    sha256: str
-
-    @classmethod
-    def at(cls, path: Path, landing: Path, sha256: str | None = None) -> DroppedFile:
-        stat = path.stat()
-        return cls(
-            path=path,
-            chemin=path.relative_to(landing).as_posix(),
-            name=parse_file_name(path.name),
-            size=stat.st_size,
-            mtime=datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None),
-            sha256=sha256 or sha256_of(path),
-        )
-
-    @property
-    def order(self) -> tuple[datetime, str]:
-        return (self.mtime, self.chemin)
 
 
 @dataclass
@@ -65,13 +30,19 @@ class CheckedFile:
         return pl.concat(parts)
 
 
-def check_file(file: DroppedFile, max_bytes: int) -> CheckedFile:
+def check_file(file: DroppedFile, max_bytes: int, earlier: EarlierDrop | None = None) -> CheckedFile:
+    """What the file says on its own. ``earlier``: the first drop of the same bytes elsewhere."""
     checked = CheckedFile(file)
     name = file.name
 
     def note(rule: str, **fields) -> None:
         checked.notes.append({"regle": rule, **fields})
 
+    if file.refused is not None:
+        note("FICHIER_LIEN", detail=file.refused)
+        return checked
+    if earlier is not None:
+        checked.notes.append(earlier.rule(name.siren))
     if not name.identified:
         note("FICHIER_NOM", valeur=name.name)
     elif not plausible_year(name.annee):
@@ -93,7 +64,8 @@ def check_file(file: DroppedFile, max_bytes: int) -> CheckedFile:
         return checked
 
     try:
-        result = read_xlsx(file.path) if name.extension == ".xlsx" else read_csv(file.path.read_bytes(), name)
+        with open_inside(file.path, file.landing) as fh:
+            result = read_xlsx(fh) if name.extension == ".xlsx" else read_csv(fh, name)
     except Rejection as rejection:
         note(rejection.code, detail=rejection.detail, valeur=rejection.valeur or None)
         return checked
@@ -104,7 +76,7 @@ def check_file(file: DroppedFile, max_bytes: int) -> CheckedFile:
 
 _BLOCKING_BEFORE_READ = {
     "FICHIER_NOM", "FICHIER_ANNEE", "FICHIER_EXTENSION", "FICHIER_VIDE", "FICHIER_TROP_GROS",
-    "FICHIER_FEUILLE_INCONNUE",
+    "FICHIER_FEUILLE_INCONNUE", "FICHIER_COPIE_AUTRE_BAILLEUR",
 }
 
 
@@ -112,6 +84,7 @@ def _check_sheets(checked: CheckedFile, result: ReadResult, note) -> None:
     workbook = checked.file.name.extension == ".xlsx"
     seen: dict[str, list[str]] = {}
     for raw in result.sheets:
+        checked.notes.extend({"feuille": raw.sheet or raw.name, **n} for n in raw.notes)
         if raw.sheet is None:
             note("FEUILLE_INCONNUE", feuille=raw.name, valeur=raw.name)
             continue

@@ -2,32 +2,26 @@
 
 The state maps each file's path relative to the landing folder to ``[size, mtime_ns,
 sha256]``; a file whose size and mtime are unchanged is not re-hashed. A file still being
-written (modified less than ``FLUX_LANDING_SETTLE_SECONDS`` ago) is left for the next look.
+written (the settle rule of ``dropped``, shared with the campaign CLI) is left for the next look.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster_project.atomic import sha256_of
-from dagster_project.ingest.pipeline import landing_files, partition_of
-
-DEFAULT_SETTLE_SECONDS = 5.0
-
-
-def settle_seconds() -> float:
-    return float(os.environ.get("FLUX_LANDING_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS))
+from dagster_project.ingest.dropped import DroppedFile, StillWriting, landing_entries, relative
+from dagster_project.ingest.pipeline import partition_of
 
 
 @dataclass(frozen=True)
 class Change:
-    chemin: str
+    chemin: str  # relative to the landing folder, as on disk
     sha256: str
     partition: str | None  # None: the name carries no SIREN / year
+    version: str  # store key of this content at this place
 
 
 @dataclass
@@ -50,27 +44,29 @@ class Scan:
 
 def scan_landing(landing: Path, previous: dict[str, list], ingested: Set[str] = frozenset(),
                  now: float | None = None) -> Scan:
-    """``changed``: files whose content is new since ``previous`` and not ``ingested`` yet (the
-    raw store's versions: a campaign run may have loaded them before the sensor's first look,
-    and ingesting them again changes nothing)."""
+    """``changed``: file versions (content at a place) new since ``previous`` and not
+    ``ingested`` yet (the raw store's versions: a campaign run may have loaded them before the
+    sensor's first look, and ingesting them again changes nothing)."""
     now = time.time() if now is None else now
-    settle = settle_seconds()
     scan = Scan(state={})
-    for path in landing_files(landing):
-        chemin = path.relative_to(landing).as_posix()
-        stat = path.stat()
-        before = previous.get(chemin)
-        if before and before[0] == stat.st_size and before[1] == stat.st_mtime_ns:
-            scan.state[chemin] = before
-            continue
-        if now - stat.st_mtime < settle:
+    for path in landing_entries(landing):
+        chemin = relative(path, landing)
+        try:
+            stat = path.lstat()
+            before = previous.get(chemin)
+            if before and before[0] == stat.st_size and before[1] == stat.st_mtime_ns:
+                scan.state[chemin] = before
+                continue
+            dropped = DroppedFile.at(path, landing, now)
+        except StillWriting:
             if before:
                 scan.state[chemin] = before  # still being written: look again next time
             continue
-        sha = sha256_of(path)
-        scan.state[chemin] = [stat.st_size, stat.st_mtime_ns, sha]
-        if (not before or before[2] != sha) and sha not in ingested:
-            scan.changed.append(Change(chemin, sha, partition_of(path.name)))
+        except FileNotFoundError:
+            continue
+        scan.state[chemin] = [stat.st_size, stat.st_mtime_ns, dropped.sha256]
+        if (not before or before[2] != dropped.sha256) and dropped.version not in ingested:
+            scan.changed.append(Change(chemin, dropped.sha256, partition_of(path.name), dropped.version))
     scan.removed = sorted(set(previous) - set(scan.state))
     return scan
 

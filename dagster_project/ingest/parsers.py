@@ -12,6 +12,7 @@ import polars as pl
 
 from dagster_project.ingest import vocabulary
 from dagster_project.ingest.contract import Column
+from dagster_project.ingest.naming import LA_POSTE_SIREN
 from dagster_project.ingest.text import code, label_key
 
 # What each type expects, for the French messages ("… attendu").
@@ -65,17 +66,47 @@ def parse_percent(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return value, s.is_null() | value.is_not_null()
 
 
+_ISO_DATE = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$"
+_FRENCH_DATE = r"^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}$"
+_TWO_DIGIT_YEAR = r"^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2}$"
+NON_ASCII_DIGIT = r"[\p{Nd}--0-9]"
+
+
 def parse_date(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """ISO (time part ignored), French d/m/Y (also - and .), or an Excel serial day number."""
+    """ISO (time part ignored), French d/m/Y (also - and .), or an Excel serial day number.
+
+    The year has four digits: "15/03/24" is not read (see ``date_problem``).
+    """
     first = s.str.extract(r"^(\S+)")
-    iso = first.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
-    french = first.str.replace_all(r"[-.]", "/").str.to_date("%d/%m/%Y", strict=False)
-    serial = number(pl.when(s.str.contains(r"^\d{4,5}([.,]\d+)?$")).then(s))
+    iso = pl.when(first.str.contains(_ISO_DATE)).then(first).str.to_date("%Y-%m-%d", strict=False)
+    french = (pl.when(first.str.contains(_FRENCH_DATE)).then(first)
+              .str.replace_all(r"[-.]", "/").str.to_date("%d/%m/%Y", strict=False))
+    serial = number(pl.when(s.str.contains(r"^[0-9]{4,5}([.,][0-9]+)?$")).then(s))
     excel = pl.when(serial.is_between(1, 2_958_465)).then(
         pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial.floor().cast(pl.Int64))
     )
     value = pl.coalesce(iso, french, excel.cast(pl.Date))
     return value, s.is_null() | value.is_not_null()
+
+
+def date_problem(s: pl.Expr) -> pl.Expr:
+    """Why a date cell was not read, when it looks like a date: the rule to report, else null."""
+    first = s.str.extract(r"^(\S+)")
+    return (pl.when(first.str.contains(_TWO_DIGIT_YEAR)).then(pl.lit("DATE_ANNEE_DEUX_CHIFFRES"))
+            .when(first.str.contains(_ISO_DATE) | first.str.contains(_FRENCH_DATE))
+            .then(pl.lit("DATE_IMPOSSIBLE")))
+
+
+def siren_key_ok(siren: pl.Expr) -> pl.Expr:
+    """Luhn key of 9-digit SIRENs (as ``naming.siren_checksum_ok``, La Poste's excepted)."""
+    total = pl.lit(0)
+    for i in range(9):
+        digit = siren.str.slice(i, 1).cast(pl.Int32, strict=False)
+        if i % 2:
+            digit = digit * 2
+            digit = pl.when(digit > 9).then(digit - 9).otherwise(digit)
+        total = total + digit
+    return ((total % 10) == 0) | (siren == LA_POSTE_SIREN)
 
 
 def _boolean(s: pl.Expr, true: list[str], false: list[str]) -> tuple[pl.Expr, pl.Expr]:
@@ -95,27 +126,27 @@ def parse_bool(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 def _integral_text(s: pl.Expr) -> pl.Expr:
     """Excel numbers read as text: "91.0" → "91"; spaces and dots as separators removed."""
-    return s.str.replace(r"^(\d+)\.0+$", "${1}").str.replace_all(_SPACES, "")
+    return s.str.replace(r"^([0-9]+)\.0+$", "${1}").str.replace_all(_SPACES, "")
 
 
 def parse_siren(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     value = _integral_text(s).str.replace_all(r"[.\-]", "")
-    ok = value.str.contains(r"^\d{9}$")
+    ok = value.str.contains(r"^[0-9]{9}$")
     return pl.when(ok).then(value), s.is_null() | ok
 
 
 def parse_commune(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """INSEE code; a 4-digit number lost its leading zero in a spreadsheet."""
     raw = _integral_text(s).str.to_uppercase()
-    value = pl.when(raw.str.contains(r"^\d{4}$")).then(pl.concat_str(pl.lit("0"), raw)).otherwise(raw)
-    ok = value.str.contains(r"^(\d{5}|2[AB]\d{3})$")
+    value = pl.when(raw.str.contains(r"^[0-9]{4}$")).then(pl.concat_str(pl.lit("0"), raw)).otherwise(raw)
+    ok = value.str.contains(r"^([0-9]{5}|2[AB][0-9]{3})$")
     return pl.when(ok).then(value), s.is_null() | ok
 
 
 def parse_departement(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     raw = _integral_text(s).str.to_uppercase()
-    value = pl.when(raw.str.contains(r"^\d$")).then(pl.concat_str(pl.lit("0"), raw)).otherwise(raw)
-    ok = value.str.contains(r"^(\d{2,3}|2[AB])$")
+    value = pl.when(raw.str.contains(r"^[0-9]$")).then(pl.concat_str(pl.lit("0"), raw)).otherwise(raw)
+    ok = value.str.contains(r"^([0-9]{2,3}|2[AB])$")
     return pl.when(ok).then(value), s.is_null() | ok
 
 

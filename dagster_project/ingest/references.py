@@ -47,12 +47,17 @@ class SheetSource:
 
 
 def broken_references(link: Link, referencing: pl.DataFrame, written: str,
-                      source: SheetSource | None, own_file: bool) -> pl.DataFrame:
-    """Anomaly rows of ``referencing`` whose value is not in ``source`` (or one warning if none)."""
+                      source: SheetSource | None, own_file: bool,
+                      rejected_in: str | None = None) -> pl.DataFrame:
+    """Anomaly rows of ``referencing`` whose value is not in ``source``; without a source, one
+    warning saying whether the referenced sheet was never dropped or only in rejected files
+    (``rejected_in``: the newest such file)."""
     if source is None:
+        rule, detail = (("REFERENCE_FEUILLE_REJETEE", f"fichier {rejected_in}") if rejected_in
+                        else ("REFERENCE_NON_VERIFIEE", None))
         return pl.DataFrame(
             [{"feuille": link.referencing, "ligne": None, "colonne": written, "valeur": link.referenced,
-              "regle": "REFERENCE_NON_VERIFIEE", "detail": None}],
+              "regle": rule, "detail": detail}],
             schema=ANOMALY_SCHEMA,
         ) if referencing.height else pl.DataFrame(schema=ANOMALY_SCHEMA)
     known = pl.concat([source.load(link.key).cast(pl.String), pl.Series(link.allowed_extra, dtype=pl.String)])

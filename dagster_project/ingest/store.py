@@ -1,17 +1,20 @@
-"""The raw store (docs/contracts.md §2): immutable Parquet per (file sha256, table), atomic writes.
+"""The raw store (docs/contracts.md §2): immutable Parquet per (file version, table), atomic writes.
 
-``fichiers/<sha>.parquet`` is written last for a file version: its presence means the
-version is fully ingested, so re-ingesting a known sha is a no-op.
+A file version is a content *at a place*: ``dropped.version_id(chemin, sha256)``, so the same bytes
+dropped under two names get two verdicts. ``fichiers/<version>.parquet`` is written last for a
+version: its presence means the version is fully ingested, so re-ingesting it is a no-op.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import polars as pl
 
-from dagster_project.atomic import copy_file, write_parquet
+from dagster_project.atomic import atomic_target, write_parquet
 from dagster_project.ingest.contract import sheets
+from dagster_project.ingest.dropped import open_inside
 from dagster_project.ingest.parsers import DTYPES
 
 FICHIERS = "fichiers"
@@ -93,8 +96,8 @@ def conform(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     )
 
 
-def table_path(raw_store: Path, table: str, sha256: str) -> Path:
-    return raw_store / table / f"{sha256}.parquet"
+def table_path(raw_store: Path, table: str, version: str) -> Path:
+    return raw_store / table / f"{version}.parquet"
 
 
 def known_versions(raw_store: Path) -> set[str]:
@@ -104,33 +107,29 @@ def known_versions(raw_store: Path) -> set[str]:
     return {p.stem for p in folder.glob("*.parquet") if p.name != SCHEMA_FILE}
 
 
-def read_registry(raw_store: Path, shas: list[str] | None = None) -> pl.DataFrame:
-    """The ``fichiers`` rows of the given versions (all when ``shas`` is None)."""
-    folder = raw_store / FICHIERS
-    files = (
-        [table_path(raw_store, FICHIERS, s) for s in shas]
-        if shas is not None
-        else [p for p in folder.glob("*.parquet") if p.name != SCHEMA_FILE]
-    )
-    files = [f for f in files if f.exists()]
+def read_registry(raw_store: Path) -> pl.DataFrame:
+    """Every ``fichiers`` row, with its store key in column ``version``."""
+    files = sorted(p for p in (raw_store / FICHIERS).glob("*.parquet") if p.name != SCHEMA_FILE)
     if not files:
-        return pl.DataFrame(schema=FICHIERS_SCHEMA)
-    return pl.concat([pl.read_parquet(f) for f in files])
+        return pl.DataFrame(schema={**FICHIERS_SCHEMA, "version": pl.String})
+    return pl.concat([pl.read_parquet(f).with_columns(version=pl.lit(f.stem)) for f in files],
+                     how="diagonal_relaxed")
 
 
-def write_version(raw_store: Path, sha256: str, tables: dict[str, pl.DataFrame],
+def write_version(raw_store: Path, version: str, tables: dict[str, pl.DataFrame],
                   anomalies: pl.DataFrame, fichier: pl.DataFrame) -> None:
     """Data tables, then anomalies, then the registry row (the completion marker)."""
     ensure_schemas(raw_store)
     for table, frame in tables.items():
-        write_parquet(conform(frame, table), table_path(raw_store, table, sha256))
-    write_parquet(conform(anomalies, ANOMALIES), table_path(raw_store, ANOMALIES, sha256))
-    write_parquet(conform(fichier, FICHIERS), table_path(raw_store, FICHIERS, sha256))
+        write_parquet(conform(frame, table), table_path(raw_store, table, version))
+    write_parquet(conform(anomalies, ANOMALIES), table_path(raw_store, ANOMALIES, version))
+    write_parquet(conform(fichier, FICHIERS), table_path(raw_store, FICHIERS, version))
 
 
-def archive(source: Path, archive_dir: Path, sha256: str, extension: str) -> Path:
+def archive(source: Path, landing: Path, archive_dir: Path, sha256: str, extension: str) -> Path:
     """Copy an accepted file byte for byte to ``archive/<sha[:2]>/<sha><ext>`` (once)."""
     target = archive_dir / sha256[:2] / f"{sha256}{extension}"
     if not target.exists():
-        copy_file(source, target)
+        with open_inside(source, landing) as fh, atomic_target(target) as tmp, tmp.open("wb") as out:
+            shutil.copyfileobj(fh, out)
     return target

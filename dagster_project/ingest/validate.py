@@ -13,9 +13,9 @@ import polars as pl
 
 from dagster_project.ingest import vocabulary
 from dagster_project.ingest.contract import Column, Sheet, accepted_names, header_lookup, sheets
-from dagster_project.ingest.parsers import DTYPES, EXPECTED, parse
+from dagster_project.ingest.parsers import DTYPES, EXPECTED, NON_ASCII_DIGIT, date_problem, parse, siren_key_ok
 from dagster_project.ingest.reader import ROW, RawSheet
-from dagster_project.ingest.text import clean, fold
+from dagster_project.ingest.text import MAX_CELL_CHARS, clean, fold
 from dagster_project.reference import communes_of_year
 
 ANOMALY_SCHEMA = {
@@ -184,9 +184,26 @@ def _column_checks(checks: _Checks, c: Column, written: str, annee: int) -> None
     raw, typed = pl.col(_raw(c.name)), pl.col(c.name)
     if c.strictly_required:
         checks.add("VALEUR_MANQUANTE", raw.is_null(), written, raw, "")
+    length = raw.str.len_chars()
+    cut = length >= MAX_CELL_CHARS  # the reader cut it at Excel's limit: its real length is more
+    shown = pl.when(cut).then(pl.lit(f"au moins {MAX_CELL_CHARS}")).otherwise(length.cast(pl.String))
+    checks.add("TEXTE_TROP_LONG", length > c.max_length, written, raw,
+               pl.format(f"{{}} caractères ; la colonne en accepte au plus {c.max_length}", shown))
+    unread = ~pl.col(_ok(c.name))
+    if c.type not in ("texte", "libelle"):  # a code or a number is written with digits 0-9
+        foreign = raw.str.contains(NON_ASCII_DIGIT).fill_null(False)
+        checks.add("CHIFFRES_NON_ASCII", foreign, written, raw, EXPECTED.get(c.type, "un code"))
+        unread = unread & ~foreign
+    if c.type == "date":
+        problem = date_problem(raw)
+        for rule in ("DATE_ANNEE_DEUX_CHIFFRES", "DATE_IMPOSSIBLE"):
+            checks.add(rule, unread & (problem == rule).fill_null(False), written, raw)
+        unread = unread & problem.is_null()
+    if c.type == "siren":
+        checks.add("SIREN_CLE", typed.is_not_null() & ~siren_key_ok(typed), written, raw)
     if c.type in EXPECTED:
         rule = "FORMAT_FACULTATIF_INVALIDE" if c.optional else "FORMAT_INVALIDE"
-        checks.add(rule, ~pl.col(_ok(c.name)), written, raw, EXPECTED[c.type])
+        checks.add(rule, unread, written, raw, EXPECTED[c.type])
     low, high = _bounds(c, annee)
     if low is not None or high is not None:
         if c.type == "pourcentage":
@@ -234,7 +251,7 @@ def _sheet_specific_columns(sheet: str, frame: pl.LazyFrame) -> pl.LazyFrame:
     if sheet == "tours":
         return frame.with_columns(pl.col("origine").fill_null("RELOCATION"))
     if sheet == "conventions":
-        code = pl.col("perimetre_code").str.replace(r"^(\d+)\.0+$", "${1}").str.to_uppercase()
+        code = pl.col("perimetre_code").str.replace(r"^([0-9]+)\.0+$", "${1}").str.to_uppercase()
         return frame.with_columns(perimetre_code=code.str.replace_all(r"[\s\u00a0]", ""))
     return frame
 
@@ -310,10 +327,10 @@ def _rules_tours(checks: _Checks, written: dict, annee: int) -> None:
 
 
 _PERIMETER_FORMAT = {
-    "DEPARTEMENT": (r"^(\d{2,3}|2[AB])$", "DEPARTEMENT (2 chiffres)"),
-    "COMMUNE": (r"^(\d{5}|2[AB]\d{3})$", "COMMUNE (code INSEE à 5 caractères)"),
-    "EPCI": (r"^\d{9}$", "EPCI (SIREN à 9 chiffres)"),
-    "EPT": (r"^\d{9}$", "EPT (SIREN à 9 chiffres)"),
+    "DEPARTEMENT": (r"^([0-9]{2,3}|2[AB])$", "DEPARTEMENT (2 chiffres)"),
+    "COMMUNE": (r"^([0-9]{5}|2[AB][0-9]{3})$", "COMMUNE (code INSEE à 5 caractères)"),
+    "EPCI": (r"^[0-9]{9}$", "EPCI (SIREN à 9 chiffres)"),
+    "EPT": (r"^[0-9]{9}$", "EPT (SIREN à 9 chiffres)"),
 }
 
 

@@ -17,6 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import polars as pl
+
 from dagster_project.trames import etat, previsionnel, regional, reservataire, territoire
 from dagster_project.trames.loader import BailleurMarts, Campaign, load_campaign
 from dagster_project.trames.inputs import input_digest
@@ -32,6 +34,8 @@ from dagster_project.trames.options import Options
 from dagster_project.trames.render import RenderTask, write_report
 
 Builder = Callable[[BailleurMarts, dict, Options], Report | None]
+# A dimension value that is not known (dbt var non_renseigne): no recipient to send it to.
+NON_RENSEIGNE = "NON_RENSEIGNE"
 
 BUILDERS: dict[str, Builder] = {
     "RESERVATAIRE": lambda b, r, o: reservataire.build(b, r),
@@ -46,7 +50,7 @@ class CampaignResult:
     written: list[str] = field(default_factory=list)  # paths relative to the trames folder
     unchanged: int = 0
     removed: int = 0
-    blocked: dict[str, str] = field(default_factory=dict)  # "<siren>_<annee>" → French reason
+    excluded: dict[str, str] = field(default_factory=dict)  # "<siren>_<annee>" → French reason
     files: int = 0
     seconds: float = 0.0
 
@@ -55,11 +59,18 @@ class CampaignResult:
         return len(self.written) / self.seconds if self.seconds else 0.0
 
 
-def bailleur_reports(b: BailleurMarts, options: Options) -> list[Report]:
-    """Every trame of one bailleur, in a stable order, one per row of ``mart_recipients``."""
+def bailleur_reports(b: BailleurMarts, options: Options, previsionnel: bool = True) -> list[Report]:
+    """Every trame of one bailleur, in a stable order, one per row of ``mart_recipients``;
+    the prévisionnel ones only when ``previsionnel`` (an accepted prévisionnel sheet), and
+    none for a territory that is not known (``NON_RENSEIGNE``)."""
     recipients = b["mart_recipients"]
     if recipients.is_empty():
         return []
+    if not previsionnel:
+        recipients = recipients.filter(pl.col("kind") != "PREVISIONNEL")
+    recipients = recipients.filter(
+        ~pl.col("kind").is_in(["ETAT", "EPCI_EPT"]) | (pl.col("recipient_code") != NON_RENSEIGNE)
+    )
     reports = []
     for recipient in recipients.sort(
         "kind", "recipient_code", "departement", nulls_last=True
@@ -83,14 +94,14 @@ class YearPlan:
 
 def plan(campaign: Campaign, annee: int, options: Options, previous: dict[str, Entry],
          year_dir: Path) -> YearPlan:
-    """Blocked bailleurs get no reports and are left out of the regional detail."""
+    """Only published bailleurs (status PUBLIE) get reports and appear in the regional detail."""
     year = YearPlan()
     entries_of: dict[str, list[Entry]] = defaultdict(list)
     for entry in previous.values():
         entries_of[entry.bailleur_siren].append(entry)
     published = []
     for key, b in campaign.bailleurs.items():
-        if b.annee != annee or key in campaign.blocked:
+        if b.annee != annee or key not in campaign.published:
             continue
         published.append(b)
         digest = input_digest(b, options)
@@ -98,12 +109,13 @@ def plan(campaign: Campaign, annee: int, options: Options, previous: dict[str, E
         if old and all(e.input_digest == digest and is_intact(e, year_dir) for e in old):
             year.kept.extend(old)
             continue
-        for report in _unique_paths(bailleur_reports(b, options)):
+        reports = bailleur_reports(b, options, key in campaign.with_previsionnel)
+        for report in _unique_paths(reports):
             year.reports.append(report)
             year.digests[report.relpath] = digest
-    blocked = [siren for siren, y in campaign.blocked if y == annee]
+    excluded = {s: why for (s, y), why in campaign.excluded(short=True).items() if y == annee}
     year.reports.extend(_unique_paths(
-        regional.build_all(annee, campaign.regional, published, blocked)
+        regional.build_all(annee, campaign.regional, published, excluded)
     ))
     return year
 
@@ -164,7 +176,7 @@ def generate_trames(
     now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     campaign = load_campaign(marts_dir)
     result = CampaignResult(
-        blocked={f"{siren}_{annee}": reason for (siren, annee), reason in campaign.blocked.items()}
+        excluded={f"{siren}_{annee}": why for (siren, annee), why in campaign.excluded().items()}
     )
     stamp = now.isoformat()
     options = options or Options()
@@ -191,7 +203,8 @@ def generate_trames(
         for stale in previous.keys() - entries.keys():
             (year_dir / stale).unlink(missing_ok=True)
             result.removed += 1
-        write_manifest(year_dir, annee, list(entries.values()))
+        excluded = {s: why for (s, y), why in campaign.excluded().items() if y == annee}
+        write_manifest(year_dir, annee, list(entries.values()), excluded)
         result.files += len(entries)
     result.seconds = time.perf_counter() - started
     return result

@@ -1,8 +1,9 @@
 """Read the published marts once and hand each trame builder only the rows it may show.
 
 The trames read nothing but ``paths().marts/<mart>.parquet`` (contracts §3) and
-``quality_bailleur_status.parquet`` (contracts §4). A mart that is not published yet reads as
-an empty table, so a partial campaign still produces what it can.
+``statut_bailleurs.parquet`` (the status of each bailleur, ``dagster_project/status.py``): only
+a bailleur whose status is ``PUBLIE`` gets trames. A mart that is not published yet reads as
+an empty table.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from pathlib import Path
 
 import polars as pl
 
+from dagster_project import status
 from dagster_project.marts import BAILLEUR_MARTS, REGIONAL_MARTS
 
 MARTS = BAILLEUR_MARTS + REGIONAL_MARTS
-QUALITY_STATUS = "quality_bailleur_status"
 
 BailleurKey = tuple[str, int]  # (bailleur_siren, annee)
 
@@ -57,7 +58,21 @@ class Campaign:
 
     bailleurs: dict[BailleurKey, BailleurMarts]
     regional: dict[str, pl.DataFrame]
-    blocked: dict[BailleurKey, str]  # bailleur → French reason, from the quality status
+    status: pl.DataFrame  # status.STATUS_SCHEMA
+
+    @property
+    def published(self) -> set[BailleurKey]:
+        return status.published(self.status)
+
+    def excluded(self, *, short: bool = False) -> dict[BailleurKey, str]:
+        """Bailleurs with marts or files but no trames → why (French)."""
+        return status.excluded(self.status, short=short)
+
+    @property
+    def with_previsionnel(self) -> set[BailleurKey]:
+        """Published bailleurs with an accepted prévisionnel: they get the prévisionnel trames."""
+        rows = self.status.filter(pl.col("publie") & pl.col("previsionnel"))
+        return {(str(s), int(a)) for s, a in rows.select(status.BAILLEUR).iter_rows()}
 
     @property
     def annees(self) -> list[int]:
@@ -94,14 +109,11 @@ def _split(frame: pl.DataFrame) -> dict[BailleurKey, pl.DataFrame]:
     return {(str(siren), int(annee)): part for (siren, annee), part in parts.items()}
 
 
-def blocked_bailleurs(status: pl.DataFrame) -> dict[BailleurKey, str]:
-    if status.is_empty():
-        return {}
-    status = _normalise_keys(status).filter(pl.col("bloque"))
-    return {
-        (row["bailleur_siren"], row["annee"]): row.get("resume") or "bloqué par le contrôle qualité"
-        for row in status.iter_rows(named=True)
-    }
+def read_status(root: Path) -> pl.DataFrame:
+    path = root / f"{status.STATUS_TABLE}.parquet"
+    if not path.exists():
+        return pl.DataFrame(schema=status.STATUS_SCHEMA)
+    return _normalise_keys(pl.read_parquet(path))
 
 
 def load_campaign(root: Path) -> Campaign:
@@ -121,5 +133,5 @@ def load_campaign(root: Path) -> Campaign:
     return Campaign(
         bailleurs=bailleurs,
         regional=regional,
-        blocked=blocked_bailleurs(read_mart(root, QUALITY_STATUS)),
+        status=read_status(root),
     )

@@ -81,13 +81,19 @@ def is_intact(entry: Entry, year_dir: Path) -> bool:
     return path.is_file() and sha256_of(path) == entry.sha256
 
 
-def write_manifest(year_dir: Path, annee: int, entries: list[Entry]) -> None:
+def write_manifest(
+    year_dir: Path, annee: int, entries: list[Entry], excluded: dict[str, str] | None = None
+) -> None:
+    """``excluded``: the bailleurs of the year that get no trame (not published) → why."""
     entries = sorted(entries, key=lambda e: e.file)
     payload = {
         "annee": annee,
         "template_version": TEMPLATE_VERSION,
         "nb_fichiers": len(entries),
         "files": [asdict(e) for e in entries],
+        "bailleurs_non_publies": [
+            {"bailleur_siren": siren, "motif": why} for siren, why in sorted((excluded or {}).items())
+        ],
     }
     write_bytes(
         year_dir / "manifest.json",

@@ -149,13 +149,11 @@ def bailleurs_table(per_bailleur: pl.DataFrame, title: str) -> Table:
     )
 
 
-def _blocked_note(blocked: list[str]) -> str | None:
-    if not blocked:
+def _excluded_note(excluded: dict[str, str]) -> str | None:
+    if not excluded:
         return None
-    return (
-        "Bailleurs non publiés (bloqués par le contrôle qualité) : "
-        + ", ".join(sorted(blocked))
-        + "."
+    return "Bailleurs non publiés, absents de ces chiffres : " + " ; ".join(
+        f"{siren} ({why})" for siren, why in sorted(excluded.items())
     )
 
 
@@ -163,13 +161,14 @@ def build_all(
     annee: int,
     regional: dict[str, pl.DataFrame],
     bailleurs: list[BailleurMarts],
-    blocked: list[str],
+    excluded: dict[str, str],
 ) -> list[Report]:
-    """Every regional report of one year. ``bailleurs`` are the published (non-blocked) ones."""
+    """Every regional report of one year. ``bailleurs`` are the published ones, those the
+    regional marts add up; ``excluded``: the others (SIREN → why), named in a note."""
     reservataires = _year(regional["mart_regional_reservataire"], annee)
     territoires = _year(regional["mart_regional_territoire"], annee)
     per_bailleur = _concat(bailleurs, "mart_bilan_territoire")
-    note = _blocked_note(blocked)
+    note = _excluded_note(excluded)
     common = dict(annee=annee, bailleur="Tous les bailleurs")
     reports = [
         Report(
@@ -210,8 +209,8 @@ def build_all(
     ]
     for row in sorted_rows(territoires, "territoire_type", "territoire_code"):
         code, kind = text(row["territoire_code"]), text(row["territoire_type"])
-        if kind != "DEPARTEMENT" and not row.get("lec"):
-            continue
+        if (kind != "DEPARTEMENT" and not row.get("lec")) or code == "NON_RENSEIGNE":
+            continue  # no recipient for a territory that is not known
         lines = (
             per_bailleur.filter(
                 (pl.col("territoire_code") == code) & (pl.col("territoire_type") == kind)

@@ -15,9 +15,9 @@ accepted_files as (
 ),
 
 versions as (
-    select distinct r.bailleur_siren, r.annee, r._source_sha256, f.chemin, f.depose_le
-    from (select distinct bailleur_siren, annee, _source_sha256 from source_rows) as r
-    inner join accepted_files as f on f.sha256 = r._source_sha256
+    select distinct r.bailleur_siren, r.annee, r._source_sha256, r._source_file, f.chemin, f.depose_le
+    from (select distinct bailleur_siren, annee, _source_sha256, _source_file from source_rows) as r
+    inner join accepted_files as f on f.sha256 = r._source_sha256 and f.chemin = r._source_file
 ),
 
 latest as (
@@ -30,5 +30,5 @@ latest as (
 
 select source_rows.*, latest.depose_le as _depose_le
 from source_rows
-inner join latest using (bailleur_siren, annee, _source_sha256)
+inner join latest using (bailleur_siren, annee, _source_sha256, _source_file)
 {% endmacro %}

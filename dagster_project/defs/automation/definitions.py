@@ -14,6 +14,7 @@ from dagster_project.defs.automation.partitions import (
     register_partitions,
     run_annee,
 )
+from dagster_project.defs.automation.bailleur_status import status_metadata, statut_bailleurs
 from dagster_project.marts import PUBLISHED_MODELS
 from dagster_project.publish import publish
 from dagster_project.settings import DUCKDB_WRITER_POOL, paths
@@ -40,13 +41,15 @@ def fingerprint(files: dict[str, str]) -> str:
 @dg.asset(
     group_name="publication",
     pool=DUCKDB_WRITER_POOL,
-    deps=[*PUBLISHED_MODELS, "quality_scorecard"],
+    deps=[*PUBLISHED_MODELS, "quality_scorecard", statut_bailleurs],
     kinds={"duckdb", "parquet"},
     description="Marts publiés en Parquet et catalogue DuckDB en lecture seule pour les analystes.",
 )
 def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     p = paths()
-    pub = publish(p.warehouse, p.marts, p.catalog, context.run.run_id, p.quality, p.raw_store)
+    pub = publish(
+        p.warehouse, p.marts, p.catalog, context.run.run_id, p.quality, p.raw_store, p.status
+    )
     sources_file = pub.snapshot / "mart_sources.parquet"
     files = input_files(pl.read_parquet(sources_file) if sources_file.is_file() else None)
     context.log.info(f"{len(pub.marts)} marts publiés dans {p.marts}, catalogue {p.catalog}")
@@ -109,10 +112,7 @@ def campaign_summary(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         metadata={
             "run_id": context.run.run_id,
             "annee": summary.annee or 0,
-            "bailleurs_recus": len(summary.bailleurs),
-            "bailleurs_acceptes": len(summary.acceptes),
-            "bailleurs_rejetes": len(summary.rejetes),
-            "bailleurs_bloques": len(summary.bloques),
+            **status_metadata(summary.status),
             "controles_en_echec": len(summary.failed_checks),
             "trames_ecrites": summary.trames_ecrites,
             "resume": dg.MetadataValue.path(str(target)),
@@ -162,7 +162,7 @@ def campagne_annuelle(context: dg.ScheduleEvaluationContext):
 
 def defs() -> dg.Definitions:
     return dg.Definitions(
-        assets=[published_marts, campaign_summary],
+        assets=[statut_bailleurs, published_marts, campaign_summary],
         jobs=[campagne],
         schedules=[campagne_annuelle],
     )

@@ -10,7 +10,14 @@ import dagster as dg
 
 from dagster_project.ingest import store
 from dagster_project.ingest.landing import scan_landing, run_key
-from dagster_project.ingest.pipeline import IngestSummary, ingest_files, ingest_partitions
+from dagster_project.ingest.pipeline import (
+    EN_COURS_DE_DEPOT,
+    REJETE,
+    FileSummary,
+    ingest_files,
+    ingest_partitions,
+)
+from dagster_project.ingest.text import visible
 from dagster_project.settings import paths
 
 bailleurs = dg.DynamicPartitionsDefinition(name="bailleurs")
@@ -28,7 +35,7 @@ landing_fichiers = dg.AssetSpec(
 )
 
 _STATUTS = {"ACCEPTE": "accepté", "ACCEPTE_AVEC_AVERTISSEMENTS": "accepté avec avertissements",
-            "REJETE": "rejeté"}
+            "REJETE": "rejeté", EN_COURS_DE_DEPOT: "en cours de dépôt (pris au prochain passage)"}
 
 
 @dg.multi_asset(
@@ -42,39 +49,50 @@ _STATUTS = {"ACCEPTE": "accepté", "ACCEPTE_AVEC_AVERTISSEMENTS": "accepté avec
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def raw_ingestion(context: dg.AssetExecutionContext):
-    """Ingest every new file version of the selected bailleurs (one process per bailleur)."""
+    """Ingest every new file version of the selected bailleurs (one process per bailleur).
+
+    Each partition's materialization carries its own bailleur's files, verdicts and hashes."""
     summary = ingest_partitions(paths(), list(context.partition_keys), context.run.run_id)
-    for table, key in RAW_KEYS.items():
-        yield dg.MaterializeResult(asset_key=key, metadata=_metadata(summary, table))
+    by_partition = summary.by_partition()
+    for f in by_partition.get(None, []):
+        if f.nouveau:
+            context.log.warning(f"Fichier non identifié (SIREN / année absents du nom) : {f.chemin}")
+    for key in context.partition_keys:
+        files = by_partition.get(key, [])
+        for table, asset_key in RAW_KEYS.items():
+            context.add_asset_metadata(_metadata(files, table), asset_key=asset_key, partition_key=key)
+    for asset_key in RAW_KEYS.values():
+        yield dg.MaterializeResult(asset_key=asset_key)
 
 
-def _metadata(summary: IngestSummary, table: str) -> dict:
-    files = [f for f in summary.files if f.partition is not None]
+def _metadata(files: list[FileSummary], table: str) -> dict:
+    """One bailleur-year's files: counts, and for ``fichiers`` each file's hash and verdict."""
     new = [f for f in files if f.nouveau]
     metadata = {
         "fichiers": len(files),
         "nouveaux_fichiers": len(new),
-        "rejetes": sum(f.statut == "REJETE" for f in new),
+        "rejetes": sum(f.statut == REJETE for f in new),
         "erreurs": sum(f.nb_erreurs for f in new),
         "avertissements": sum(f.nb_avertissements for f in new),
     }
     if table in store.DATA_TABLES:
         metadata["lignes"] = sum(f.lignes.get(table, 0) for f in new)
     if table == store.FICHIERS:
-        metadata["sha256"] = dg.MetadataValue.json({f.chemin: f.sha256 for f in files})
-        metadata["resume"] = dg.MetadataValue.md(summary_markdown(summary))
+        metadata["sha256"] = dg.MetadataValue.json({f.chemin: f.sha256 for f in files if f.sha256})
+        metadata["resume"] = dg.MetadataValue.md(summary_markdown(files))
     return metadata
 
 
-def summary_markdown(summary: IngestSummary) -> str:
+def summary_markdown(files: list[FileSummary]) -> str:
     lines = ["| Fichier | Statut | Erreurs | Avertissements | Lignes | Rapport |",
              "| --- | --- | ---: | ---: | --- | --- |"]
-    for f in (f for f in summary.files if f.partition is not None or f.nouveau):
-        statut = _STATUTS.get(f.statut, f.statut) + ("" if f.nouveau else " (déjà chargé)")
+    for f in files:
+        statut = _STATUTS.get(f.statut, f.statut) + ("" if f.nouveau or f.statut == EN_COURS_DE_DEPOT
+                                                       else " (déjà chargé)")
         rows = ", ".join(f"{t} : {n}" for t, n in f.lignes.items()) or "—"
         lines.append(f"| `{f.chemin}` | {statut} | {f.nb_erreurs} | {f.nb_avertissements} | {rows} "
                      f"| {f.rapport or '—'} |")
-    if not summary.files:
+    if not files:
         lines.append("| aucun fichier | | | | | |")
     return "\n".join(lines)
 
@@ -105,13 +123,13 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(partition_key=key, run_key=run_key(key, changes),
-                          tags={"flux/fichiers": ",".join(sorted(c.chemin for c in changes))[:1000]})
+                          tags={"flux/fichiers": ",".join(sorted(visible(c.chemin) for c in changes))[:1000]})
             for key, changes in sorted(by_partition.items())
         ],
         dynamic_partitions_requests=[bailleurs.build_add_request(added)] if added else [],
         asset_events=[
             dg.AssetObservation(LANDING_KEY, partition=c.partition,
-                                metadata={"chemin": c.chemin, "sha256": c.sha256})
+                                metadata={"chemin": visible(c.chemin), "sha256": c.sha256})
             for c in scan.changed if c.partition
         ],
         cursor=json.dumps(scan.state, sort_keys=True),

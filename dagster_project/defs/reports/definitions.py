@@ -20,7 +20,7 @@ class TramesConfig(dg.Config):
 @dg.asset(
     key="trames",
     group_name="rapports",
-    deps=[*MARTS, "quality_scorecard", "published_marts"],
+    deps=[*MARTS, "quality_scorecard", "statut_bailleurs", "published_marts"],
     kinds={"excel"},
     description=(
         "Trames des bilans (réservataires, EPCI/EPT, État, prévisionnel, consolidations "
@@ -38,10 +38,8 @@ def trames(context: dg.AssetExecutionContext, config: TramesConfig) -> dg.Materi
     result = generate_trames(
         p.marts, p.trames, context.run.run_id, options=options, workers=config.workers or None
     )
-    for bailleur, reason in sorted(result.blocked.items()):
-        context.log.warning(
-            f"Bailleur {bailleur} bloqué par le contrôle qualité, pas de trames : {reason}"
-        )
+    for bailleur, reason in sorted(result.excluded.items()):
+        context.log.warning(f"Bailleur {bailleur} non publié, pas de trames : {reason}")
     context.log.info(
         f"{len(result.written)} trames écrites, {result.unchanged} inchangées, "
         f"{result.removed} retirées, en {result.seconds:.1f} s"
@@ -54,8 +52,8 @@ def trames(context: dg.AssetExecutionContext, config: TramesConfig) -> dg.Materi
             "nb_retirees": result.removed,
             "classeurs_par_seconde": round(result.files_per_second, 1),
             "duree_s": round(result.seconds, 2),
-            "nb_bailleurs_bloques": len(result.blocked),
-            "bailleurs_bloques": dg.MetadataValue.json(result.blocked),
+            "nb_bailleurs_non_publies": len(result.excluded),
+            "bailleurs_non_publies": dg.MetadataValue.json(result.excluded),
             "dossier": dg.MetadataValue.path(str(p.trames)),
         }
     )

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from dagster_project import status
 from dagster_project.settings import DBT_PROJECT_DIR, Paths
 
 # The profile lives in the project (dbt/profiles.yml): `--profiles-dir dbt`.
@@ -37,11 +38,18 @@ def dbt_env(p: Paths) -> dict[str, str]:
     return {"FLUX_DATA_DIR": str(p.data), "DBT_TARGET_PATH": artifacts, "DBT_LOG_PATH": artifacts}
 
 
-def export_dbt_env(p: Paths) -> None:
-    """Pin dbt's environment in this process (dagster-dbt passes os.environ to dbt) and make
-    sure the warehouse folder exists (DuckDB creates the file, not its folder)."""
-    os.environ.update(dbt_env(p))
+def prepare_data_root(p: Paths) -> None:
+    """The folders dbt needs: the warehouse's (DuckDB creates the file, not its folder) and the
+    status source's (empty until the first status is written)."""
     p.dbt_artifacts.mkdir(parents=True, exist_ok=True)
+    status.ensure_schema(p.status)
+
+
+def export_dbt_env(p: Paths) -> None:
+    """Pin dbt's environment in this process (dagster-dbt passes os.environ to dbt) and
+    prepare the data root."""
+    os.environ.update(dbt_env(p))
+    prepare_data_root(p)
 
 
 def parse_vars(text: str) -> dict[str, Any]:
@@ -92,7 +100,7 @@ def run_dbt(
     env = {**os.environ, **dbt_env(p)}
     if target_path is not None:
         env |= {"DBT_TARGET_PATH": str(target_path), "DBT_LOG_PATH": str(target_path)}
-    p.dbt_artifacts.mkdir(parents=True, exist_ok=True)
+    prepare_data_root(p)
     done = subprocess.run(cli_command(args), capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} a échoué :\n{done.stdout}\n{done.stderr}")

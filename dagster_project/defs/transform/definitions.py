@@ -40,6 +40,25 @@ def translator() -> FluxDbtTranslator:
     return FluxDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+# The regional consolidations add up the published bailleurs only: they read the status
+# (source `statut`, asset statut_bailleurs), known after the quality checks of the other marts,
+# so they are built by a second dbt invocation, after it (docs/architecture.md).
+REGIONAL_SELECTION = "source:statut+"
+
+
+def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    p = paths()
+    export_dbt_env(p)
+    # This process only waits for dbt: meanwhile, import Great Expectations for the checks
+    # that follow (≈ 8 s).
+    prepare_in_background()
+    # Tests of the code (unit tests, the seeds' own tests) are left to CI: selection.py.
+    args = [*build_args(dbt_vars=parse_vars(config.vars_json)), *NO_UNIT_TESTS]
+    invocation = dbt.cli(args, context=context)
+    yield from stream_with_row_counts(invocation)
+    keep_parse_state(invocation.target_path, p.dbt_artifacts)  # dbt has exited, successfully
+
+
 @cache
 def flux_dbt_assets() -> dg.AssetsDefinition:
     project = dbt_project()
@@ -50,27 +69,36 @@ def flux_dbt_assets() -> dg.AssetsDefinition:
         dagster_dbt_translator=translator(),
         pool=DUCKDB_WRITER_POOL,
         name="flux_dbt",
-        exclude=" ".join(reference_data_tests(project.manifest_path)),
+        exclude=" ".join([REGIONAL_SELECTION, *reference_data_tests(project.manifest_path)]),
     )
     def _flux_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-        p = paths()
-        export_dbt_env(p)
-        # This process only waits for dbt: meanwhile, import Great Expectations for the checks
-        # that follow (≈ 8 s).
-        prepare_in_background()
-        # Tests of the code (unit tests, the seeds' own tests) are left to CI: selection.py.
-        args = [*build_args(dbt_vars=parse_vars(config.vars_json)), *NO_UNIT_TESTS]
-        invocation = dbt.cli(args, context=context)
-        yield from stream_with_row_counts(invocation)
-        keep_parse_state(invocation.target_path, p.dbt_artifacts)  # dbt has exited, successfully
+        yield from _dbt_build(context, dbt, config)
 
     return _flux_dbt
+
+
+@cache
+def regional_dbt_assets() -> dg.AssetsDefinition:
+    project = dbt_project()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=translator(),
+        pool=DUCKDB_WRITER_POOL,
+        name="flux_dbt_regional",
+        select=REGIONAL_SELECTION,
+    )
+    def _regional(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+        yield from _dbt_build(context, dbt, config)
+
+    return _regional
 
 
 def defs() -> dg.Definitions:
     project = dbt_project()
     return dg.Definitions(
-        assets=[flux_dbt_assets()],
+        assets=[flux_dbt_assets(), regional_dbt_assets()],
         resources={
             "dbt": FluxDbtCliResource(
                 project_dir=project,

@@ -11,14 +11,19 @@ from dagster_dbt import DagsterDbtTranslator
 # contracts.md §5: the ingestion assets that write the raw store are `raw/<table>`.
 RAW_PREFIX = "raw"
 SEED_GROUP = "reference"
+# The status of each bailleur (dagster_project/status.py), written after the quality checks.
+STATUS_SOURCE = "statut"
 
 
 class FluxDbtTranslator(DagsterDbtTranslator):
     """dbt source `raw.<table>` is the ingestion asset `raw/<table>`, so lineage runs unbroken
-    from the landing file to each mart; models are grouped by their dbt folder."""
+    from the landing file to each mart; source `statut.statut_bailleurs` is the asset
+    `statut_bailleurs`; models are grouped by their dbt folder."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
+            if dbt_resource_props["source_name"] == STATUS_SOURCE:  # the asset statut_bailleurs
+                return dg.AssetKey([dbt_resource_props["name"]])
             return dg.AssetKey([RAW_PREFIX, dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
 

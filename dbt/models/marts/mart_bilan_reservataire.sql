@@ -11,7 +11,7 @@ droits as (
         annee,
         reservataire_code,
         cast(sum(flux_net_perimetre) as bigint) as flux_net_perimetre,
-        sum(droit) as droit
+        {{ exact_sum('droit') }} as droit
     from {{ ref('mart_flux_perimetre') }}
     group by all
 ),
@@ -41,7 +41,8 @@ tours as (
         count(*) filter (where issue = '{{ issue | upper }}') as tours_{{ issue }}{{ "," if not loop.last }}
         {%- endfor %}
     from {{ ref('fct_tours') }}
-    where oriente_en_n and destination_type <> 'HORS_FLUX'
+    -- dwellings outside the assiette count nowhere (as in int_destination_logements)
+    where oriente_en_n and destination_type <> 'HORS_FLUX' and dans_assiette
     group by all
 ),
 

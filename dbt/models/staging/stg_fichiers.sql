@@ -1,5 +1,5 @@
--- One row per distinct file content (sha256) ever seen; the same bytes dropped twice keep
--- their first drop time and latest status.
+-- One row per file version: a content (sha256) at a place (chemin). The same bytes dropped
+-- at two places are two files with their own verdict; one place re-read keeps its latest row.
 select
     sha256,
     chemin,
@@ -19,4 +19,4 @@ select
     chemin_archive,
     cast(taille_octets as bigint) as taille_octets
 from {{ source('raw', 'fichiers') }}
-qualify row_number() over (partition by sha256 order by charge_le desc, chemin) = 1
+qualify row_number() over (partition by sha256, chemin order by charge_le desc) = 1
