@@ -159,8 +159,9 @@ def last_commune_year(code: str, millesimes: dict[int, dict[str, str]], history:
     """The last year ``code`` was a commune code (valid at least one day of it), or None.
 
     From the millésimes when it is in one of them (it stopped being a commune before the next
-    one, or the reference year ``annee_cog``, whose communes it is not one of), else from the end dates of the COG history (a commune ending on 1 January Y was last
-    valid in Y - 1).
+    one, or before the reference year ``annee_cog``, whose communes it is not one of), else
+    from the end dates of the COG history (a commune ending on 1 January Y was last valid in
+    Y - 1).
     """
     years = sorted(millesimes)
     present = [y for y in years if code in millesimes[y]]
