@@ -255,14 +255,17 @@ def keyed(p: Paths, sql: str, n_keys: int) -> dict[tuple, tuple]:
 def test_evolution_matches_the_figures_computed_from_the_rows(warehouse) -> None:
     p = warehouse
     observed = keyed(p, "select bailleur_siren, annee, niveau, code, indicateur, valeur_n, valeur_n_1, "
-                          "evolution from mart_evolution where niveau in ('RESERVATAIRE', 'DEPARTEMENT')", 5)
+                          "evolution, taux_evolution from mart_evolution "
+                          "where niveau in ('RESERVATAIRE', 'DEPARTEMENT')", 5)
     expected = expected_evolution()
     assert observed.keys() == expected.keys()
     for key, (n, n_1) in expected.items():
-        got_n, got_n_1, evolution = observed[key]
+        got_n, got_n_1, evolution, taux = observed[key]
         assert got_n == (None if n is None else pytest.approx(n)), key
         assert got_n_1 == (None if n_1 is None else pytest.approx(n_1)), key
-        assert evolution == (pytest.approx(n - n_1) if n is not None and n_1 is not None else None), key
+        both = n is not None and n_1 is not None
+        assert evolution == (pytest.approx(n - n_1) if both else None), key
+        assert taux == (pytest.approx((n - n_1) / abs(n_1)) if both and n_1 else None), key
     # A convention that ended is still compared: Pierrefitte's, gone with the commune.
     assert (A, 2025, "RESERVATAIRE", "VPIE", "droit") in observed
     assert observed[A, 2025, "RESERVATAIRE", "VPIE", "droit"][0] is None

@@ -52,6 +52,7 @@ select
     n.valeur as valeur_n,
     n_1.valeur as valeur_n_1,
     n.valeur - n_1.valeur as evolution,
-    (n.valeur - n_1.valeur) / nullif(n_1.valeur, 0) as taux_evolution
+    -- relative to the magnitude of N-1: an écart going from -10 to -5 is +50 %
+    (n.valeur - n_1.valeur) / nullif(abs(n_1.valeur), 0) as taux_evolution
 from n
 full outer join n_1 using (bailleur_siren, annee, niveau, code, indicateur)
