@@ -336,6 +336,18 @@ def test_ingestion_and_dbt_accept_the_same_codes_of_each_year(warehouse, annee: 
     assert dbt_rule == communes_of_year(annee)
 
 
+def test_a_convention_on_a_code_merged_since_stacks_on_its_own_place(warehouse) -> None:
+    """Rate caps (§6.3): Pierrefitte's 20 % covers old Pierrefitte only, on top of the
+    département's conventions (Préfet 25 %, Action Logement 30 %); Saint-Denis stays at 55 %."""
+    from dagster_project.quality.checks import CHECKS_BY_NAME, _rate_caps, read_warehouse
+
+    p = warehouse
+    caps = _rate_caps(read_warehouse(p.warehouse, CHECKS_BY_NAME["qualite_mart_flux_perimetre"].reads))
+    stacked = sum(c.taux for c in conventions(A, 2024) if c.perimetre_code in ("93", PIERREFITTE))
+    assert caps.filter(pl.col("bailleur_siren") == A, pl.col("annee") == 2024, pl.col("departement") == "93"
+                       ).rows() == [(A, 2024, "93", stacked, 25.0, 0.0, PIERREFITTE)]
+
+
 def test_the_two_year_campaign_passes_every_quality_check(warehouse) -> None:
     """Nothing blocks either year, the convention on a code merged since included."""
     from dagster_project.quality.checks import CHECKS, read_warehouse, run_check
