@@ -36,7 +36,8 @@ from dagster_project.defs.automation.partitions import (
     partition_annee,
     register_partitions,
 )
-from dagster_project.defs.automation.progress import RunFollower
+from dagster_project.defs.automation.interrupts import StopOnSignal
+from dagster_project.defs.automation.progress import RunFollower, stage_label
 from dagster_project.defs.automation.run_guard import (
     LOCK_FILE,
     CampaignBusy,
@@ -175,15 +176,20 @@ def _run_campaign(instance: dg.DagsterInstance, home: Path, annee: int | None) -
     p = paths()
     instance.event_log_storage.set_concurrency_slots(DUCKDB_WRITER_POOL, 1)
     say(f"Campagne : dépôt {p.landing}, sorties {p.data}, instance Dagster {home}")
-    refresh_dbt_manifest(p)
-
+    if not p.landing.is_dir():
+        say(f"ERREUR : le dossier de dépôt {p.landing} n'existe pas (option --landing ou "
+            "variable FLUX_LANDING_DIR).")
+        return 1
     found = discovered_keys()
     annee = choose_year(found, annee)
-    if annee is None:
-        say(f"Aucun fichier de bilan reconnu dans {p.landing} (noms attendus : <siren>_<année>…).")
+    bailleurs = sorted(keys_of_year(found, annee)) if annee is not None else []
+    if not bailleurs:
+        year = f" de {annee}" if annee is not None else ""
+        say(f"ERREUR : aucun fichier de bilan{year} reconnu dans {p.landing} "
+            "(noms attendus : <siren>_<année>…).")
         return 1
+    refresh_dbt_manifest(p)
     keys = keys_of_year(register_partitions(instance, found), annee)
-    bailleurs = sorted(keys_of_year(found, annee))
     say(f"Bilan {annee} : {len(bailleurs)} bailleur(s) dans le dépôt : {', '.join(bailleurs)}")
 
     launch = (LAUNCH_TAG, uuid.uuid4().hex)
@@ -196,13 +202,14 @@ def _run_campaign(instance: dg.DagsterInstance, home: Path, annee: int | None) -
         follower = RunFollower(instance, launch, to_console, lambda: bailleur_lines(p, annee))
         follower.start()
         try:
-            result = dg.execute_job(
-                dg.reconstructable(campaign_job),
-                instance=instance,
-                tags={**campaign_tags(keys, annee), launch[0]: launch[1]},
-                run_config=RUN_CONFIG,
-                raise_on_error=False,
-            )
+            with StopOnSignal(instance, lambda: follower.run_id, to_console) as stop:
+                result = dg.execute_job(
+                    dg.reconstructable(campaign_job),
+                    instance=instance,
+                    tags={**campaign_tags(keys, annee), launch[0]: launch[1]},
+                    run_config=RUN_CONFIG,
+                    raise_on_error=False,
+                )
         finally:
             follower.stop()
 
@@ -212,13 +219,19 @@ def _run_campaign(instance: dg.DagsterInstance, home: Path, annee: int | None) -
         annee=annee,
         run_started=run_start(instance, result.run_id),
         failed_checks=run_failed_checks(instance, result.run_id),
-        failed_steps=tuple(e.step_key for e in result.all_events if e.is_step_failure),
+        failed_steps=tuple(
+            dict.fromkeys(stage_label(e.step_key) for e in result.all_events if e.is_step_failure)
+        ),
     )
     say("")
     say(render_markdown(summary))
     say(f"Résumé enregistré dans {write_summary(summary)}")
     if result.success:
         return 0
+    if stop.requested.is_set():
+        say(f"Campagne interrompue à la demande : exécution {result.run_id} arrêtée. "
+            "Relancez la commande pour reprendre.")
+        return 130
     say(f"ÉCHEC de l'exécution {result.run_id} : voir l'interface Dagster (`make dev`).")
     return 1
 
@@ -240,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.landing is not None:
         os.environ["FLUX_LANDING_DIR"] = str(args.landing.resolve())
-    return run_campaign(args.annee)
+    try:
+        return run_campaign(args.annee)
+    except KeyboardInterrupt:  # before or after the run (during it: StopOnSignal)
+        say("Campagne interrompue à la demande (Ctrl-C).")
+        return 130
 
 
 if __name__ == "__main__":

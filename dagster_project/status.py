@@ -89,7 +89,8 @@ def all_sheets() -> tuple[str, ...]:
 
 
 def _files(fichiers: pl.DataFrame, annee: int | None) -> pl.DataFrame:
-    """One row per file content of identified bailleurs (as stg_fichiers: latest load wins)."""
+    """One row per file version (content at a place) of identified bailleurs, as stg_fichiers:
+    the latest load wins."""
     files = fichiers.filter(pl.col("bailleur_siren").is_not_null() & pl.col("annee").is_not_null())
     files = files.with_columns(
         pl.col("bailleur_siren").cast(pl.String), pl.col("annee").cast(pl.Int64)
@@ -98,7 +99,7 @@ def _files(fichiers: pl.DataFrame, annee: int | None) -> pl.DataFrame:
         files = files.filter(pl.col("annee") == annee)
     return (
         files.sort("charge_le", "chemin", descending=[True, False], nulls_last=True)
-        .unique("sha256", keep="first", maintain_order=True)
+        .unique(["sha256", "chemin"], keep="first", maintain_order=True)
         .sort("depose_le", "chemin")
     )
 

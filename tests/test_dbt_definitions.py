@@ -8,7 +8,11 @@ import dagster as dg
 import pytest
 
 from dagster_project.marts import PUBLISHED_MODELS
-from dagster_project.defs.transform.definitions import defs, flux_dbt_assets
+from dagster_project.defs.transform.definitions import (
+    defs,
+    flux_dbt_assets,
+    regional_dbt_assets,
+)
 from dagster_project.settings import DUCKDB_WRITER_POOL
 
 MARTS = set(PUBLISHED_MODELS)
@@ -20,7 +24,7 @@ def dbt_assets_def(dbt_manifest: Path) -> dg.AssetsDefinition:
 
 
 def test_every_contract_mart_is_an_asset(dbt_assets_def: dg.AssetsDefinition) -> None:
-    keys = {k.to_user_string() for k in dbt_assets_def.keys}
+    keys = {k.to_user_string() for k in (*dbt_assets_def.keys, *regional_dbt_assets().keys)}
     assert MARTS <= keys
     assert {"stg_logements", "stg_tours", "stg_conventions", "stg_previsionnel"} <= keys
 
@@ -37,6 +41,15 @@ def test_sources_are_the_ingestion_assets(dbt_assets_def: dg.AssetsDefinition) -
     }
     stg_tours = dg.AssetKey("stg_tours")
     assert dg.AssetKey(["raw", "tours"]) in dbt_assets_def.asset_deps[stg_tours]
+
+
+def test_regional_marts_are_built_after_the_status_of_the_bailleurs(dbt_manifest: Path) -> None:
+    regional = regional_dbt_assets()
+    assert {k.to_user_string() for k in regional.keys} == {
+        "int_bailleurs_publies", "mart_regional_reservataire", "mart_regional_territoire"}
+    assert dg.AssetKey("statut_bailleurs") in regional.dependency_keys
+    assert not set(regional.keys) & set(flux_dbt_assets().keys)
+    assert regional.op.pool == DUCKDB_WRITER_POOL
 
 
 def test_groups_follow_the_dbt_folders(dbt_assets_def: dg.AssetsDefinition) -> None:

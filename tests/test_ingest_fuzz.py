@@ -30,7 +30,7 @@ from ingest_samples import ANNEE, SHEETS, SIREN, csv_text
 from dagster_project.ingest.pipeline import ACCEPTE, ACCEPTE_AVEC_AVERTISSEMENTS, REJETE, ingest_files
 from dagster_project.settings import paths
 
-settings.register_profile("short", max_examples=60, deadline=None, derandomize=True,
+settings.register_profile("short", max_examples=120, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("fuzz", max_examples=2000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

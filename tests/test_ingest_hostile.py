@@ -139,3 +139,10 @@ def test_symlinks_and_special_files_get_a_rapport_and_are_never_opened(workspace
     assert "lien symbolique" in messages[f"{SIREN}_{ANNEE}_logements.csv"]
     assert "fichier spécial" in messages[f"{SIREN}_{ANNEE}_tours.csv"]
     assert not any("confidentiel" in p.read_text() for p in workspace.rapports.rglob("*.csv"))
+
+
+def test_a_workbook_renamed_to_csv_is_told_so(workspace, tmp_path):
+    (workspace.landing / f"{SIREN}_{ANNEE}_tours.csv").write_bytes(_valid_workbook_bytes(tmp_path))
+    f, found = _only(workspace)
+    message = anomalies(workspace, f.version)["message"][0]
+    assert found == {"FICHIER_ENCODAGE"} and "classeur Excel renommé en .csv" in message

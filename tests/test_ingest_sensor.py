@@ -19,6 +19,7 @@ from dagster_project.defs.ingest.definitions import (
     landing_sensor,
     raw_ingestion,
 )
+from dagster_project.ingest.landing import scan_landing
 from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions
 
 KEY = f"{SIREN}_{ANNEE}"
@@ -100,6 +101,8 @@ def test_files_being_written_wait_for_the_next_tick(workspace, instance, monkeyp
     write_csv(workspace.landing, "logements", sheets()["logements"])
     result = _tick(instance)
     assert result.run_requests == [] and json.loads(result.cursor) == {}
+    scan = scan_landing(workspace.landing, {})
+    assert scan.settling == [f"{SIREN}_{ANNEE}_logements.csv"] and scan.changed == []
 
 
 def test_partitioned_materialization_records_metadata(workspace, instance):

@@ -213,3 +213,19 @@ def test_a_second_command_is_refused_and_a_killed_campaign_recovers_alone(campai
         assert statuses == [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE,
                             dg.DagsterRunStatus.FAILURE]
         assert not instance.event_log_storage.get_concurrency_info("duckdb_writer").claimed_slots
+
+
+def test_sigterm_stops_a_campaign_cleanly(tmp_path):
+    data, landing = tmp_path / "data", tmp_path / "depot"
+    shutil.copytree(ACCEPTANCE / "landing", landing)
+    proc = start_cli(data, landing)
+    read_until(proc, "▶ modèles dbt et tests")
+    proc.terminate()
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out
+    assert "Arrêt demandé (Ctrl-C ou SIGTERM)" in out and "Campagne interrompue à la demande" in out
+    assert "Traceback" not in out
+    with dg.DagsterInstance.from_config(str(data / ".dagster")) as instance:
+        (run,) = [r.dagster_run for r in instance.get_run_records()]
+        assert run.is_finished
+        assert not instance.event_log_storage.get_concurrency_info("duckdb_writer").claimed_slots

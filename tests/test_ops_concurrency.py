@@ -71,3 +71,6 @@ def test_duckdb_writers_share_one_pool_limited_to_one(tmp_path):
     (tmp_path / "dagster.yaml").write_text(instance_yaml(tmp_path))
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+        # one run at a time per data folder: the daemon's runs (sensor, schedule) queue
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+        assert instance.run_monitoring_enabled

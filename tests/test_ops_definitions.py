@@ -23,7 +23,8 @@ pytestmark = pytest.mark.usefixtures("dbt_manifest")
 # contracts.md §5: the keys other stages and the auditors rely on.
 CONTRACT_KEYS = {
     "raw/fichiers", "raw/anomalies", "raw/logements", "raw/tours", "raw/conventions",
-    "raw/previsionnel", "quality_scorecard", "published_marts", "trames", "campaign_summary",
+    "raw/previsionnel", "quality_scorecard", "statut_bailleurs", "published_marts", "trames",
+    "campaign_summary",
     *PUBLISHED_MODELS,
 }
 
@@ -40,6 +41,7 @@ ASSET_KEYS = (
     "dim_territoire",
     "fct_tours",
     "int_bailleur_reservataires",
+    "int_bailleurs_publies",
     "int_destination_logements",
     "int_destination_ventilation",
     "int_dimension_valeurs",
@@ -90,6 +92,7 @@ ASSET_KEYS = (
     "ref_qpv",
     "ref_typologies",
     "ref_ventilations",
+    "statut_bailleurs",
     "stg_conventions",
     "stg_fichiers",
     "stg_logements",

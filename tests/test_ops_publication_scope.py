@@ -129,3 +129,21 @@ def test_regional_trames_add_up_their_detail_and_name_the_excluded(campaign):
     text = all_text(p.trames / "2024" / "regional" / "synthese_regionale.xlsx")
     assert f"{INCOMPLETE} (incomplet : tours rejetée)" in text
     assert f"{BLOCKED} (bloqué par le contrôle qualité)" in text
+
+
+def test_no_trame_for_an_unknown_territory(tmp_path):
+    from trames_synthetic import synthetic_marts, write_marts
+
+    from dagster_project.trames.campaign import generate_trames
+
+    marts = synthetic_marts(2, seed=5)
+    regional = marts["mart_regional_territoire"]
+    marts["mart_regional_territoire"] = pl.concat([regional, regional.head(1).with_columns(
+        territoire_type=pl.lit("DEPARTEMENT"), territoire_code=pl.lit("NON_RENSEIGNE"))])
+    recipients = marts["mart_recipients"]
+    etat = recipients.filter(pl.col("kind") == "ETAT").head(1)
+    marts["mart_recipients"] = pl.concat([recipients, etat.with_columns(
+        recipient_code=pl.lit("NON_RENSEIGNE"), territoire_code=pl.lit("NON_RENSEIGNE"))])
+    write_marts(marts, tmp_path / "marts")
+    result = generate_trames(tmp_path / "marts", tmp_path / "trames", "run", workers=1)
+    assert result.written and not [f for f in result.written if "NON_RENSEIGNE" in f]

@@ -29,6 +29,7 @@ class Scan:
     state: dict[str, list]
     changed: list[Change] = field(default_factory=list)  # new or new content
     removed: list[str] = field(default_factory=list)
+    settling: list[str] = field(default_factory=list)  # still being written: next look
 
     def by_partition(self) -> dict[str, list[Change]]:
         out: dict[str, list[Change]] = {}
@@ -61,6 +62,7 @@ def scan_landing(landing: Path, previous: dict[str, list], ingested: Set[str] = 
         except StillWriting:
             if before:
                 scan.state[chemin] = before  # still being written: look again next time
+            scan.settling.append(chemin)
             continue
         except FileNotFoundError:
             continue

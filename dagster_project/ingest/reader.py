@@ -63,6 +63,8 @@ def sniff_encoding(head: bytes) -> list[str]:
     for bom, encoding in _BOMS:
         if head.startswith(bom):
             return [encoding]
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise Rejection("FICHIER_ENCODAGE", "c'est un classeur Excel renommé en .csv, pas un fichier texte")
     if b"\0" in head:  # UTF-16 without BOM, or not text at all
         even, odd = head[0::2].count(0), head[1::2].count(0)
         if odd > len(head) // 4 and even == 0:

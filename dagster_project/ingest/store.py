@@ -108,12 +108,14 @@ def known_versions(raw_store: Path) -> set[str]:
 
 
 def read_registry(raw_store: Path) -> pl.DataFrame:
-    """Every ``fichiers`` row, with its store key in column ``version``."""
+    """Every ``fichiers`` row, with its store key in column ``version`` (one multi-file read;
+    columns a file lacks are null, columns this code does not know are ignored)."""
     files = sorted(p for p in (raw_store / FICHIERS).glob("*.parquet") if p.name != SCHEMA_FILE)
     if not files:
         return pl.DataFrame(schema={**FICHIERS_SCHEMA, "version": pl.String})
-    return pl.concat([pl.read_parquet(f).with_columns(version=pl.lit(f.stem)) for f in files],
-                     how="diagonal_relaxed")
+    frame = pl.scan_parquet(files, schema=FICHIERS_SCHEMA, include_file_paths="version",
+                            missing_columns="insert", extra_columns="ignore").collect()
+    return frame.with_columns(pl.col("version").str.extract(r"([^/\\]+)\.parquet$"))
 
 
 def write_version(raw_store: Path, version: str, tables: dict[str, pl.DataFrame],

@@ -142,13 +142,15 @@ WORKBOOKS_PER_WORKER_START = 100
 
 
 def _render_all(tasks: list[RenderTask], workers: int) -> Iterable[tuple[str, str]]:
+    """(relpath, sha256) of each workbook written, as they are written."""
     if workers <= 1 or len(tasks) < 4 * workers:
-        return [write_report(task) for task in tasks]
+        yield from (write_report(task) for task in tasks)
+        return
     # spawn, not fork: the parent holds Polars' thread pool, which a fork would copy mid-flight.
     context = multiprocessing.get_context("spawn")
     chunksize = max(1, min(32, len(tasks) // (workers * 4)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(write_report, tasks, chunksize=chunksize))
+        yield from pool.map(write_report, tasks, chunksize=chunksize)
 
 
 def default_workers() -> int:
@@ -170,8 +172,10 @@ def generate_trames(
     options: Options | None = None,
     workers: int | None = None,
     now: dt.datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CampaignResult:
-    """Write ``trames_dir/<annee>/…`` and its manifests from the published marts."""
+    """Write ``trames_dir/<annee>/…`` and its manifests from the published marts;
+    ``progress(written, to_write)`` is called as the workbooks of a year are written."""
     started = time.perf_counter()
     now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     campaign = load_campaign(marts_dir)
@@ -196,10 +200,14 @@ def generate_trames(
             else:
                 tasks.append((report, year_dir / report.relpath, run_id, now))
         by_path = {report.relpath: report for report in year.reports}
-        for relpath, sha in _render_all(tasks, workers or auto_workers(len(tasks))):
+        step = max(1, len(tasks) // 10)
+        rendered = _render_all(tasks, workers or auto_workers(len(tasks)))
+        for done, (relpath, sha) in enumerate(rendered, start=1):
             entries[relpath] = Entry.of(by_path[relpath], sha, run_id, stamp,
                                         year.digests.get(relpath, ""))
             result.written.append(f"{annee}/{relpath}")
+            if progress is not None and (done % step == 0 or done == len(tasks)):
+                progress(done, len(tasks))
         for stale in previous.keys() - entries.keys():
             (year_dir / stale).unlink(missing_ok=True)
             result.removed += 1

@@ -110,6 +110,8 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     p = paths()
     previous = json.loads(context.cursor) if context.cursor else {}
     scan = scan_landing(p.landing, previous, store.known_versions(p.raw_store))
+    for chemin in scan.settling:
+        context.log.info(f"En cours de dépôt, pris au prochain passage : {visible(chemin)}")
     for chemin in scan.removed:
         context.log.info(f"Fichier retiré du dépôt (rien n'est supprimé de l'archive) : {chemin}")
     if scan.unidentified:

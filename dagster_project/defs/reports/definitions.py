@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from dagster_project.defs.automation.progress import TRAMES_DONE, TRAMES_TOTAL
 from dagster_project.settings import paths
 from dagster_project.trames.campaign import generate_trames
 from dagster_project.trames.loader import MARTS
@@ -35,8 +36,13 @@ def trames(context: dg.AssetExecutionContext, config: TramesConfig) -> dg.Materi
         plafond_etat=config.plafond_etat,
         plafond_fonctionnaires=config.plafond_fonctionnaires,
     )
+    def progress(done: int, total: int) -> None:  # shown by the campaign command
+        context.log_event(dg.AssetObservation(
+            asset_key="trames", metadata={TRAMES_DONE: done, TRAMES_TOTAL: total}))
+
     result = generate_trames(
-        p.marts, p.trames, context.run.run_id, options=options, workers=config.workers or None
+        p.marts, p.trames, context.run.run_id, options=options,
+        workers=config.workers or None, progress=progress,
     )
     for bailleur, reason in sorted(result.excluded.items()):
         context.log.warning(f"Bailleur {bailleur} non publié, pas de trames : {reason}")
