@@ -11,6 +11,12 @@ UV := $(CURDIR)/.tools/bin/uv
 endif
 
 DEMO_DIR := data/demo
+# The demo replays the 2024 campaign on a simulated clock (FLUX_HORLOGE, UTC): the product sees
+# the first wave of files on 20 February 2025 (just written: no settle delay), the late
+# bailleur's after the tolerance date, and the campaign runs on 7 April 2025 (deadlines:
+# dbt/seeds/ref_echeances.csv).
+DEMO_DEPOT_A_L_HEURE := 2025-02-20T10:00:00
+DEMO_HORLOGE := 2025-04-07T09:00:00
 PYTEST_ARGS ?= -n 2 --dist loadfile
 DEV_PORT ?= 3000
 DOCS_PORT ?= 8080
@@ -52,11 +58,14 @@ sync: | $(UV)
 
 # The demo lives in its own data folder: it never mixes with a real landing folder.
 $(DEMO_DIR)/.demo_generee: | sync
-	FLUX_DATA_DIR=$(DEMO_DIR) $(UV) run python -m dagster_project.demo --scale demo --out $(DEMO_DIR)/raw
+	FLUX_DATA_DIR=$(DEMO_DIR) $(UV) run python -m dagster_project.demo --scale demo --out $(DEMO_DIR)/raw --vague a-l-heure
+	FLUX_DATA_DIR=$(DEMO_DIR) FLUX_HORLOGE=$(DEMO_DEPOT_A_L_HEURE) FLUX_LANDING_SETTLE_SECONDS=0 \
+	  $(UV) run python -m dagster_project.suivi observer
+	FLUX_DATA_DIR=$(DEMO_DIR) $(UV) run python -m dagster_project.demo --scale demo --out $(DEMO_DIR)/raw --vague retard
 	@touch $@
 
 run: $(DEMO_DIR)/.demo_generee
-	FLUX_DATA_DIR=$(DEMO_DIR) $(UV) run python -m dagster_project.campaign run
+	FLUX_DATA_DIR=$(DEMO_DIR) FLUX_HORLOGE=$(DEMO_HORLOGE) $(UV) run python -m dagster_project.campaign run
 
 test: sync
 	$(UV) run pytest $(PYTEST_ARGS)

@@ -9,6 +9,7 @@ from dagster_project.defs.automation.definitions import defs as automation_defs
 from dagster_project.defs.ingest.definitions import defs as ingest_defs
 from dagster_project.defs.quality.definitions import defs as quality_defs
 from dagster_project.defs.reports.definitions import defs as reports_defs
+from dagster_project.defs.suivi.definitions import defs as suivi_defs
 from dagster_project.defs.transform.definitions import defs as transform_defs
 
 
@@ -21,6 +22,7 @@ def defs() -> dg.Definitions:
         transform_defs(),
         quality_defs(),
         reports_defs(),
+        suivi_defs(),
         automation_defs(),
         # Every job runs its steps in the run's own process, one after the other: after
         # ingestion every step waits for the duckdb_writer pool anyway, the heavy work has

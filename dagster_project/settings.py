@@ -83,6 +83,16 @@ class Paths:
         """Rapports de contrôle, one per dropped file."""
         return self.marts / "rapports"
 
+    @property
+    def apparitions(self) -> Path:
+        """When each file content was first seen in the landing folder (ingest/apparitions.py)."""
+        return self.data / "warehouse" / "apparitions"
+
+    @property
+    def suivi(self) -> Path:
+        """Campaign tracking: workbook, history of states, relances, rapports per bailleur."""
+        return self.marts / "suivi"
+
 
 def paths() -> Paths:
     data = Path(os.environ.get("FLUX_DATA_DIR", PROJECT_ROOT / "data")).resolve()

@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project import status
+from dagster_project.suivi import resume as suivi_resume
 from dagster_project.atomic import write_bytes
 from dagster_project.settings import Paths
 
@@ -143,6 +144,7 @@ def render_markdown(s: CampaignSummary) -> str:
     lines += [f"  - [{c.gravite}] {c.asset} : {c.check}" for c in s.failed_checks]
     lines += [
         "",
+        *suivi_resume.section(s.paths, s.annee),
         "## Trames",
         "",
         (

@@ -76,12 +76,14 @@ ASSET_KEYS = (
     "raw/logements",
     "raw/previsionnel",
     "raw/tours",
+    "ref_bailleurs",
     "ref_categories_operation",
     "ref_categories_reservataire",
     "ref_cog",
     "ref_communes",
     "ref_communes_historiques",
     "ref_departements",
+    "ref_echeances",
     "ref_epci",
     "ref_epci_lec",
     "ref_ept",
@@ -98,6 +100,7 @@ ASSET_KEYS = (
     "stg_logements",
     "stg_previsionnel",
     "stg_tours",
+    "suivi_campagne",
     "trames",
 )
 

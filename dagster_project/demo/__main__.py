@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from dagster_project.demo.campaign import DEFAULT_SEED, DossierRefuse, generate_campaign
+from dagster_project.demo.campaign import DEFAULT_SEED, VAGUES, DossierRefuse, generate_campaign
 from dagster_project.demo.model import SCALES
 
 
@@ -23,10 +23,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="dossier de sortie (vide, ou sortie précédente du générateur)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="graine")
     parser.add_argument("--annee", type=int, default=2024, help="année N du bilan")
+    parser.add_argument("--vague", choices=VAGUES, default="toutes",
+                        help="bailleurs écrits : tous, ceux à l'heure, ou les retardataires "
+                             "(ajoutés à une sortie « a-l-heure »)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
-        resume = generate_campaign(args.out, SCALES[args.scale], args.seed, args.annee)
+        resume = generate_campaign(args.out, SCALES[args.scale], args.seed, args.annee, args.vague)
     except DossierRefuse as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2

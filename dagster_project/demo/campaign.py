@@ -18,12 +18,16 @@ import polars as pl
 from dagster_project.demo.conventions import generate_conventions
 from dagster_project.demo.logements import generate_logements
 from dagster_project.demo.model import Bailleur, Scale, bailleur_rng, plan_bailleurs
+from dagster_project.demo.referentiel import retardataires
 from dagster_project.demo.tours import generate_previsionnel, generate_tours
 from dagster_project.demo.writers import file_names, write_bailleur
 
 MARKER = ".demo-campagne"
 IGNORED = {".gitkeep"}  # the landing folder of a fresh clone holds one
 DEFAULT_SEED = 2024
+# Which bailleurs a call writes: all of them, those on time only, or the late ones only (added
+# to an earlier "a-l-heure" output: `make run` lets the product see the two waves apart).
+VAGUES = ("toutes", "a-l-heure", "retard")
 
 
 class DossierRefuse(Exception):
@@ -95,19 +99,29 @@ def prepare_output(out: Path) -> None:
 
 
 def generate_campaign(out: Path, scale: Scale, seed: int = DEFAULT_SEED,
-                      annee: int = 2024) -> Resume:
-    """Write the demo campaign into ``out`` (see ``prepare_output``) and summarise it."""
+                      annee: int = 2024, vague: str = "toutes") -> Resume:
+    """Write the demo campaign into ``out`` (see ``prepare_output``) and summarise it.
+
+    ``vague="retard"`` only adds the late bailleurs' files to the generator's own folder."""
     out = Path(out)
-    prepare_output(out)
-    out.mkdir(parents=True, exist_ok=True)
     bailleurs = plan_bailleurs(scale, seed)
-    files = sorted(name for b in bailleurs for name in file_names(b, annee))
-    # the marker is written first, so that an interrupted run can still be cleaned up
-    (out / MARKER).write_text(json.dumps({
-        "generateur": "python -m dagster_project.demo", "echelle": scale.nom, "graine": seed,
-        "annee": annee, "fichiers": files}, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    late = {b.siren for b in retardataires(bailleurs)}
+    if vague == "retard":
+        if not (out / MARKER).is_file():
+            raise DossierRefuse(f"« {out} » n'est pas une sortie du générateur : lancez d'abord "
+                                "la vague « a-l-heure ».")
+    else:
+        prepare_output(out)
+        out.mkdir(parents=True, exist_ok=True)
+        files = sorted(name for b in bailleurs for name in file_names(b, annee))
+        # the marker is written first, so that an interrupted run can still be cleaned up
+        (out / MARKER).write_text(json.dumps({
+            "generateur": "python -m dagster_project.demo", "echelle": scale.nom, "graine": seed,
+            "annee": annee, "fichiers": files}, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    wanted = {"toutes": lambda b: True, "a-l-heure": lambda b: b.siren not in late,
+              "retard": lambda b: b.siren in late}[vague]
     resume = Resume()
-    for b in bailleurs:
+    for b in filter(wanted, bailleurs):
         data = build_bailleur(b, scale, seed, annee)
         write_bailleur(out, b, annee, {"logements": data.logements, "tours": data.tours,
                                        "conventions": data.conventions,

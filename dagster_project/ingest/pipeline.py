@@ -8,7 +8,6 @@ Dropped files are only read: never modified, moved or deleted.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project.ingest import copies, rapport, store
+from dagster_project.ingest import apparitions, copies, rapport, store
 from dagster_project.ingest.contract import AVERTISSEMENT, ERREUR, rules_frame
 from dagster_project.ingest.dropped import (
     DroppedFile,
@@ -31,7 +30,7 @@ from dagster_project.ingest.dropped import (
     settle_seconds,
 )
 from dagster_project.ingest.files import CheckedFile, check_file
-from dagster_project.ingest.naming import parse_file_name, plausible_year, safe_file_name
+from dagster_project.ingest.naming import parse_file_name, plausible_year
 from dagster_project.ingest.reader import ROW
 from dagster_project.ingest.references import LINKS, SheetSource, broken_references, orphans
 from dagster_project.ingest.text import visible
@@ -351,17 +350,18 @@ def _finalise(paths: Paths, c: CheckedFile, partition: str | None, run_id: str,
             tables[sheet] = _with_provenance(result.typed, f, sheet, run_id, loaded_at)
         archived = store.archive(f.path, paths.landing, paths.archive, f.sha256, f.name.extension)
         archive_path = archived.relative_to(paths.data).as_posix()
-    # one rapport per file version: the key names the content *and* the place
-    key = hashlib.sha256(f.version.encode()).hexdigest()
-    report = rapport.report_base(paths.rapports, f.name.siren, f.name.annee if f.name.identified else None,
-                                 safe_file_name(f.name.name), key)
+    report = rapport.version_report_base(paths.rapports, f.name.siren,
+                                         f.name.annee if f.name.identified else None,
+                                         f.name.name, f.version)
     xlsx, _ = rapport.write_report(report, _report_header(c, statut, errors, warnings, loaded_at),
                                    anomalies.with_columns(chemin=pl.lit(f.chemin)))
     fichier = pl.DataFrame([{
         "sha256": f.sha256, "chemin": f.chemin, "nom_fichier": f.name.name,
         "bailleur_siren": f.name.siren, "annee": f.name.annee, "feuilles": sorted(c.sheets),
         "statut": statut, "nb_erreurs": errors, "nb_avertissements": warnings,
-        "depose_le": f.mtime, "charge_le": loaded_at, "run_id": run_id,
+        "depose_le": f.mtime,
+        "apparu_le": apparitions.record(paths.apparitions, [(f.chemin, f.sha256)])[f.sha256],
+        "charge_le": loaded_at, "run_id": run_id,
         "chemin_archive": archive_path, "taille_octets": f.size,
     }], schema=store.FICHIERS_SCHEMA)
     store.write_version(paths.raw_store, f.version, tables,

@@ -7,6 +7,7 @@ stays text in the workbook, and is prefixed with an apostrophe in the CSV.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from pathlib import Path
@@ -17,6 +18,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from dagster_project.atomic import write_bytes
+from dagster_project.ingest.naming import safe_file_name
 
 COLUMNS = ["Fichier", "Feuille", "Ligne", "Colonne", "Valeur", "Règle", "Gravité", "Message", "Conseil"]
 SOURCE_COLUMNS = ["chemin", "feuille", "ligne", "colonne", "valeur", "regle", "gravite", "message", "conseil"]
@@ -38,6 +40,14 @@ def report_base(rapports: Path, siren: str | None, annee: int | None, safe_name:
     """
     folder = rapports / str(annee) / siren if siren and annee else rapports / "inconnu"
     return folder / f"{safe_name}.{sha256[:8]}.controle"
+
+
+def version_report_base(rapports: Path, siren: str | None, annee: int | None, name: str,
+                        version: str) -> Path:
+    """The rapport of one file version (``dropped.version_id``): the key names the content
+    *and* the place. Shared by ingestion, which writes it, and the tracking, which links it."""
+    key = hashlib.sha256(version.encode()).hexdigest()
+    return report_base(rapports, siren, annee, safe_file_name(name), key)
 
 
 def write_report(base: Path, header: dict[str, str], anomalies: pl.DataFrame) -> tuple[Path, Path]:

@@ -33,6 +33,7 @@ FICHIERS_SCHEMA = {
     "nb_erreurs": pl.Int32,
     "nb_avertissements": pl.Int32,
     "depose_le": pl.Datetime("us"),
+    "apparu_le": pl.Datetime("us"),  # first seen in the landing folder (ingest/apparitions.py)
     "charge_le": pl.Datetime("us"),
     "run_id": pl.String,
     "chemin_archive": pl.String,

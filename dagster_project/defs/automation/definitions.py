@@ -95,7 +95,7 @@ def run_start(instance: dg.DagsterInstance, run_id: str) -> datetime | None:
 
 @dg.asset(
     group_name="publication",
-    deps=["trames", published_marts],
+    deps=["trames", published_marts, "suivi_campagne"],
     kinds={"markdown"},
     description="Résumé de la campagne en français : dépôts, contrôles en échec, trames écrites.",
 )

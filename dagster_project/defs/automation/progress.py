@@ -25,6 +25,7 @@ STAGES = (
     ("published_marts", "publication des marts"),
     ("campaign_summary", "résumé de campagne"),
     ("trames", "écriture des trames"),
+    ("suivi_campagne", "suivi de campagne"),
 )
 INGESTION_STAGE = STAGES[0][1]
 # The error of a step stopped by Ctrl-C or SIGTERM (interrupts.py).

@@ -8,7 +8,7 @@ import json
 
 import dagster as dg
 
-from dagster_project.ingest import store
+from dagster_project.ingest import apparitions, store
 from dagster_project.ingest.landing import scan_landing, run_key
 from dagster_project.ingest.pipeline import (
     EN_COURS_DE_DEPOT,
@@ -110,6 +110,8 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     p = paths()
     previous = json.loads(context.cursor) if context.cursor else {}
     scan = scan_landing(p.landing, previous, store.known_versions(p.raw_store))
+    # the drop date is when the product first sees a content, not when its run starts
+    apparitions.record(p.apparitions, [(c.chemin, c.sha256) for c in scan.changed])
     for chemin in scan.settling:
         context.log.info(f"En cours de dépôt, pris au prochain passage : {visible(chemin)}")
     for chemin in scan.removed:

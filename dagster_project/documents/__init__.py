@@ -1,0 +1,1 @@
+"""What every document we write shares: text measurement and layout, PDF previews."""
