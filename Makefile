@@ -31,9 +31,9 @@ endif
 endif
 endif
 VIEW_DATA_DIR ?= $(or $(FLUX_DATA_DIR),data)
-dev sql docs: export FLUX_DATA_DIR := $(abspath $(VIEW_DATA_DIR))
+dev sql docs apercu: export FLUX_DATA_DIR := $(abspath $(VIEW_DATA_DIR))
 
-.PHONY: help run test fuzz dev sql docs bench bench-lecture sync
+.PHONY: help run test fuzz dev sql docs bench bench-lecture sync apercu
 
 help:
 	@echo "make run    campagne de démonstration complète (données dans $(DEMO_DIR))"
@@ -43,6 +43,7 @@ help:
 	@echo "make docs   dictionnaire de données (dbt docs) sur http://localhost:$(DOCS_PORT)"
 	@echo "make bench  mesure des performances (make bench-lecture : mémoire de lecture d'un fichier seulement)"
 	@echo "make fuzz   test à données aléatoires de l'ingestion, budget long"
+	@echo "make apercu aperçu PDF de trames et rapports (DOCS=\"fichiers.xlsx…\", défaut : un de chaque sorte)"
 
 $(CURDIR)/.tools/bin/uv:
 	@echo "uv introuvable : installation locale dans .tools/"
@@ -88,6 +89,10 @@ sql: sync
 
 DBT := $(UV) run dbt --no-use-colors
 DBT_DIRS := --project-dir dbt --profiles-dir dbt --target-path target/docs
+
+# PDF as LibreOffice prints them (installed with apt on first use), in <data>/apercu/.
+apercu: sync
+	$(UV) run python -m dagster_project.documents.apercu $(DOCS) $(if $(PNG),--png)
 
 docs: sync
 	$(DBT) docs generate $(DBT_DIRS) --static

@@ -14,6 +14,10 @@ BAILLEUR_MARTS = (
     "mart_previsionnel_droits",
     "mart_recipients",
     "mart_sources",
+    # Across years: N beside N-1 (rows only when the bailleur has both).
+    "mart_evolution",
+    "mart_previsionnel_realise",
+    "mart_droits_report",
 )
 # Consolidations across all bailleurs.
 REGIONAL_MARTS = ("mart_regional_reservataire", "mart_regional_territoire")

@@ -13,3 +13,22 @@ from dagster_project.settings import SEEDS_DIR
 def load_seed(name: str) -> pl.DataFrame:
     """The seed ``dbt/seeds/<name>.csv`` with every column as text (codes keep leading zeros)."""
     return pl.read_csv(SEEDS_DIR / f"{name}.csv", infer_schema=False)
+
+
+@cache
+def communes_of_year(annee: int) -> dict[str, str]:
+    """Every INSEE code valid during bilan year ``annee`` → the reference-year commune it lies in.
+
+    The reference year's communes and Paris arrondissements map to themselves; an earlier
+    code (``ref_communes_historiques``: commune merged since, commune déléguée or associée)
+    maps to the commune that absorbed it, when it was still valid in ``annee``. dbt applies
+    the same rule (``dim_code_commune``).
+    """
+    current = load_seed("ref_communes")["commune_insee"].to_list()
+    historical = load_seed("ref_communes_historiques").filter(
+        pl.col("derniere_annee_valide").is_null()
+        | (pl.col("derniere_annee_valide").cast(pl.Int32) >= annee)
+    )
+    return {code: code for code in current} | dict(
+        historical.select("code_insee", "commune_insee").iter_rows()
+    )

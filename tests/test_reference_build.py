@@ -24,9 +24,13 @@ COMMUNES = [
     {"code": "75056", "nom": "Paris", "departement": "75", "type": "commune-actuelle", "population": 2100000},
     {"code": "75101", "nom": "Paris 1er Arrondissement", "departement": "75",
      "type": "arrondissement-municipal", "commune": "75056", "population": 15000},
-    {"code": "93066", "nom": "Saint-Denis", "departement": "93", "type": "commune-actuelle", "population": 149000},
-    {"code": "93066", "nom": "Saint-Denis", "departement": "93", "type": "commune-deleguee"},
-    {"code": "77288", "nom": "Melun", "departement": "77", "type": "commune-actuelle", "population": 41000},
+    {"code": "93066", "nom": "Saint-Denis", "departement": "93", "type": "commune-actuelle", "population": 149000,
+     "anciensCodes": ["75066", "93059"]},
+    {"code": "93066", "nom": "Saint-Denis", "departement": "93", "type": "commune-deleguee", "chefLieu": "93066"},
+    {"code": "93059", "nom": "Pierrefitte-sur-Seine", "departement": "93", "type": "commune-deleguee",
+     "chefLieu": "93066"},
+    {"code": "77288", "nom": "Melun", "departement": "77", "type": "commune-actuelle", "population": 41000,
+     "anciensCodes": ["77999"]},
     {"code": "69123", "nom": "Lyon", "departement": "69", "type": "commune-actuelle", "population": 520000},
     {"code": "69381", "nom": "Lyon 1er Arrondissement", "departement": "69",
      "type": "arrondissement-municipal", "commune": "69123"},
@@ -48,13 +52,54 @@ DEPARTEMENTS = [
 ]  # fmt: skip
 
 
+# Two older millésimes (77999 gone by 2024, 93059 on 1 January 2025) and the COG
+# history, which dates the 1968 recoding of 75066.
+MILLESIMES = {
+    2021: [{"code": "93059", "nom": "Pierrefitte-sur-Seine", "type": "commune-actuelle"},
+           {"code": "77999", "nom": "Ancienne-Commune", "type": "commune-actuelle"}],
+    2024: [{"code": "93059", "nom": "Pierrefitte-sur-Seine", "type": "commune-actuelle"}],
+}  # fmt: skip
+HISTORY = [
+    {"code": "75066", "nom": "Saint-Denis", "type": "COM", "dateFin": "1968-01-01"},
+    {"code": "93066", "nom": "Saint-Denis", "type": "COM", "dateDebut": "1968-01-01"},
+]  # fmt: skip
+
+
+def write_package(folder: Path, files: dict[str, list[dict]]) -> Path:
+    data = folder / "package" / "data"
+    data.mkdir(parents=True)
+    for name, content in files.items():
+        (data / f"{name}.json").write_text(json.dumps(content), encoding="utf-8")
+    return folder / "package"
+
+
 @pytest.fixture
 def package(tmp_path: Path) -> Path:
-    data = tmp_path / "package" / "data"
-    data.mkdir(parents=True)
-    for name, content in [("communes", COMMUNES), ("epci", EPCI), ("ept", EPT), ("departements", DEPARTEMENTS)]:
-        (data / f"{name}.json").write_text(json.dumps(content), encoding="utf-8")
-    return tmp_path / "package"
+    return write_package(tmp_path, {"communes": COMMUNES, "epci": EPCI, "ept": EPT, "departements": DEPARTEMENTS})
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> tuple[dict[int, Path], Path]:
+    millesimes = {year: write_package(tmp_path / str(year), {"communes": rows}) for year, rows in MILLESIMES.items()}
+    return millesimes, write_package(tmp_path / "historique", {"historique-communes": HISTORY})
+
+
+def test_historical_codes_map_to_the_absorbing_commune_with_their_last_valid_year() -> None:
+    millesimes = {year: builder.commune_names(rows) for year, rows in MILLESIMES.items()}
+    rows = builder.build_historical_codes(COMMUNES, millesimes, HISTORY, 2025)
+    assert [tuple(r.values()) for r in rows] == [
+        # 1968 recoding: a commune code until 31 December 1967, no bilan year accepts it
+        ("75066", "Saint-Denis", "ANCIENNE_COMMUNE", "93066", 1967, 1967),
+        # in 2021, gone in the next millésime read (2024): possibly valid until 2023
+        ("77999", "Ancienne-Commune", "ANCIENNE_COMMUNE", "77288", 2023, 2023),
+        # merged on 1 January 2025 and commune déléguée since: still a COG code
+        ("93059", "Pierrefitte-sur-Seine", "COMMUNE_DELEGUEE", "93066", 2024, ""),
+    ]
+
+
+def test_a_historical_code_without_any_end_date_is_an_error() -> None:
+    with pytest.raises(ValueError, match="77999"):
+        builder.build_historical_codes(COMMUNES, {}, HISTORY, 2025)
 
 
 def test_communes_keep_idf_current_communes_and_paris_arrondissements() -> None:
@@ -87,12 +132,13 @@ def test_state_service_names_use_the_french_preposition() -> None:
     ]  # fmt: skip
 
 
-def test_seeds_are_written_sorted_and_identically_on_rerun(package: Path, tmp_path: Path) -> None:
+def test_seeds_are_written_sorted_and_identically_on_rerun(package: Path, history, tmp_path: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir(), second.mkdir()
-    counts = builder.build_seeds(package, first)
-    builder.build_seeds(package, second)
-    assert counts == {"ref_communes": 4, "ref_epci": 2, "ref_ept": 1, "ref_departements": 8}
+    counts = builder.build_seeds(package, first, *history)
+    builder.build_seeds(package, second, *history)
+    assert counts == {"ref_communes": 4, "ref_epci": 2, "ref_ept": 1, "ref_departements": 8,
+                      "ref_communes_historiques": 3, "ref_cog": 1}
     for path in first.iterdir():
         assert path.read_bytes() == (second / path.name).read_bytes()
     assert (first / "ref_epci.csv").read_text(encoding="utf-8") == (

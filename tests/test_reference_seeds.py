@@ -251,3 +251,30 @@ def test_seed_properties_document_every_seed_and_column() -> None:
         assert list(seed["config"]["column_types"]) == header, name
         assert [column["name"] for column in seed["columns"]] == header, name
         assert all(column["description"].strip() for column in seed["columns"]), name
+
+
+def test_the_geography_records_its_cog_year() -> None:
+    cog = load_seed("ref_cog")
+    assert cog.height == 1
+    assert cog["annee_cog"].item() == "2025"
+
+
+def test_codes_of_year_n_map_to_the_reference_year_commune() -> None:
+    from dagster_project.reference import communes_of_year
+
+    # Pierrefitte-sur-Seine merged into Saint-Denis on 1 January 2025, commune déléguée since.
+    assert communes_of_year(2024)["93059"] == "93066"
+    assert communes_of_year(2025)["93059"] == "93066"
+    # Gouzangrez merged into Chars on 1 January 2024: valid in a 2023 bilan, not in 2024.
+    assert communes_of_year(2023)["95282"] == "95169"
+    assert "95282" not in communes_of_year(2024)
+    # The reference year's communes and arrondissements map to themselves.
+    assert communes_of_year(2024)["75113"] == "75113"
+    assert communes_of_year(2024)["93066"] == "93066"
+
+
+def test_historical_codes_lie_in_a_reference_commune_and_never_shadow_one(communes: pl.DataFrame) -> None:
+    historiques = load_seed("ref_communes_historiques")
+    assert historiques["code_insee"].is_unique().all()
+    assert not set(historiques["code_insee"]) & set(communes["commune_insee"])
+    assert set(historiques["commune_insee"]) <= set(communes_actuelles(communes)["commune_insee"])

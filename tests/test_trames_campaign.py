@@ -9,11 +9,13 @@ import math
 import shutil
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 import pytest
 from trames_readback import all_text, by_first_column, read_tables
 from trames_synthetic import INJECTION, synthetic_marts, write_marts
 
+from dagster_project.documents.layout import clipped
 from dagster_project.trames import categories
 from dagster_project.trames.campaign import (
     WORKBOOKS_PER_WORKER_START,
@@ -182,11 +184,20 @@ def test_territory_trames_match_the_marts(marts, campaign):
         assert figures["Attributions hors QPV"]["Part des attributions"] == pytest.approx(
             row["part_hors_qpv"]
         )
-        detail = marts["mart_bilan_territoire_detail"].filter(key)
-        shown = by_first_column(tables["Détail par réservataire"])
+        detail = marts["mart_bilan_territoire_detail"].filter(
+            key & (pl.col("reservataire_code") != "HORS_FLUX")
+        )
+        shown = {r["Code"]: r for r in tables["Détail par réservataire"]}
+        shown["Total des lignes"] = tables["Détail par réservataire"][-1]
         for d in detail.iter_rows(named=True):
             assert shown[d["reservataire_code"]]["Logements attribués"] == d["attribues"]
-        assert shown["Total"]["Logements proposés"] == detail["proposes"].sum()
+        assert shown["Total des lignes"]["Logements proposés"] == detail["proposes"].sum()
+        # the page reconciles the detail's total with the consolidated figures, line by line
+        lines, minus, distinct, hors_flux = tables["Rapprochement du détail et du bilan consolidé"]
+        for column, field in (("Logements proposés", "proposes"), ("Logements attribués", "attribues")):
+            assert lines[column] == shown["Total des lignes"][column]
+            assert lines[column] + minus[column] == distinct[column] == row[field]
+            assert hors_flux[column] == row[f"hors_flux_{field}"]
 
 
 def test_etat_trame_shows_the_state_part_and_the_caps(marts, campaign):
@@ -204,7 +215,7 @@ def test_etat_trame_shows_the_state_part_and_the_caps(marts, campaign):
         flux["flux_brut"],
         flux["flux_net"],
     )
-    state = by_first_column(tables["Part de l'État"]["Bilan des contingents de l'État"])
+    state = {r["Code"]: r for r in tables["Part de l'État"]["Bilan des contingents de l'État"]}
     assert set(state) == {f"PREF{dep}", f"FONC{dep}"}
     pref = (
         marts["mart_bilan_reservataire"]
@@ -225,7 +236,7 @@ def _previsionnel_tables(tables: dict, dep: str) -> tuple[dict, dict]:
     label = departement_label(dep)
     forecast = tables[f"{label} : logements soustraits du flux, prévus en 2025 et réalisés en 2024"]
     droits = tables[f"{label} : flux et droits indicatifs 2025"]
-    return by_first_column(forecast), by_first_column(droits)
+    return by_first_column(forecast), {r["Code"]: r for r in droits}
 
 
 def test_previsionnel_matches_the_marts_and_keeps_comments_as_text(marts, campaign):
@@ -410,3 +421,20 @@ def test_worker_processes_only_for_batches_worth_starting_them():
     assert auto_workers(67) == 1  # one bailleur's re-drop: written in-process
     assert auto_workers(2 * WORKBOOKS_PER_WORKER_START) == min(2, default_workers())
     assert auto_workers(100_000) == default_workers()
+
+
+def test_no_text_is_cut_in_any_kind_of_trame(campaign):
+    """Every sheet of the first trame of every kind: no label, header, figure or definition is
+    wider than its column or taller than its row (``documents.layout.clipped``)."""
+    _, year_dir = campaign
+    first: dict[str, str] = {}
+    for entry in _manifest(year_dir):
+        first.setdefault(entry["kind"], entry["file"])
+    assert set(first) >= {"RESERVATAIRE", "EPCI_EPT", "ETAT", "PREVISIONNEL", "REGIONAL"}
+    problems = [
+        f"{file} {problem}"
+        for file in first.values()
+        for ws in openpyxl.load_workbook(year_dir / file).worksheets
+        for problem in clipped(ws)
+    ]
+    assert problems == []

@@ -49,7 +49,8 @@ def test_breakdown_shows_every_category_and_non_renseigne_last():
 
 def test_commune_breakdown_keeps_the_insee_code_and_names_the_commune():
     table = breakdown_table("commune", "Commune", _cells(("commune", "93066", "93066", 1, 2, 1)))
-    assert table.rows == (("93066", "Saint-Denis", 2, 1, 1.0, 1.0),)
+    assert table.rows == (("Saint-Denis", 2, 1, 1.0, 1.0, "93066"),)
+    assert [c.header for c in table.columns][::5] == ["Commune", "Code INSEE"]
     assert table.chart is None
 
 

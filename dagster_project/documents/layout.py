@@ -12,9 +12,9 @@ and lists every text that does not fit, which is what the tests assert on.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from dagster_project.documents import metrics
 
@@ -24,7 +24,7 @@ FONT = "Arial"
 POINTS_PER_WIDTH = 5.25
 CELL_PADDING = 5.0  # points, both sides, kept free of text
 SAFETY = 1.06  # rendering rounds glyph positions to pixels: never size to the exact point
-LINE_FACTOR = 1.28  # line height / font size (12.75 pt for 10 pt, as Excel sizes Arial)
+LINE_FACTOR = 1.275  # line height / font size (12.75 pt for 10 pt, as Excel sizes Arial)
 ROW_PADDING = 2.0  # points above and below the lines of a wrapped cell
 UNKNOWN_GLYPH = 1000  # 1/1000 em: a character outside the table measures as wide as "W"
 MAX_WIDTH = 255.0  # Excel's limit for a column width
@@ -69,6 +69,8 @@ def row_height(lines: int, size: float = 10) -> float:
 def wrap(text: str, points: float, size: float = 10, bold: bool = False) -> list[str]:
     """The lines ``text`` takes in a wrapped cell ``points`` wide (greedy, at spaces, like both
     spreadsheets; a word longer than the line is cut where it overflows)."""
+    if "\n" not in text and text_width(text, size, bold) <= points:
+        return [text]
     lines: list[str] = []
     for paragraph in text.split("\n"):
         current = ""
@@ -94,10 +96,12 @@ def _longest_prefix(word: str, points: float, size: float, bold: bool) -> int:
     return cut
 
 
+@lru_cache(maxsize=8192)
 def longest_word(text: str, size: float = 10, bold: bool = False) -> float:
     return max((text_width(w, size, bold) for w in text.replace("\n", " ").split(" ")), default=0)
 
 
+@lru_cache(maxsize=4096)
 def narrowest(text: str, max_lines: int, size: float = 10, bold: bool = False) -> float:
     """The narrowest width in points at which ``text`` wraps into at most ``max_lines`` lines
     without cutting a word."""
@@ -113,8 +117,7 @@ def narrowest(text: str, max_lines: int, size: float = 10, bold: bool = False) -
     return high
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(NamedTuple):
     """One text as a worksheet shows it."""
 
     row: int
@@ -131,9 +134,9 @@ class Text:
 class Grid:
     """The texts of one worksheet; widths and heights follow from them.
 
-    A column is as wide as its widest unwrapped text, its wrapped texts' longest word (or the
-    width that keeps them within ``max_lines``) and, up to the column's cap, its wrapped texts'
-    full width. Texts spanning several columns (titles, notes) wrap within the span. A row is as
+    A column is as wide as its widest unwrapped text, the narrowest width that keeps its
+    headers within ``max_lines``, and its wrapped texts' longest word or, up to the column's cap,
+    their full width. Texts spanning several columns (titles, notes) wrap within the span. A row is as
     high as its tallest wrapped text.
     """
 
@@ -152,17 +155,22 @@ class Grid:
                 continue
             if not t.wrap:
                 points = text_width(t.text, t.size, t.bold)
+            elif t.max_lines:  # a header: as narrow as its lines allow, the data decides
+                points = narrowest(t.text, t.max_lines, t.size, t.bold)
             else:
                 full = text_width(t.text, t.size, t.bold)
                 cap = points_in(self.caps[t.col]) if t.col in self.caps else full
-                floor = (
-                    narrowest(t.text, t.max_lines, t.size, t.bold)
-                    if t.max_lines
-                    else longest_word(t.text, t.size, t.bold)
-                )
-                points = max(floor, min(full, cap))
+                points = max(longest_word(t.text, t.size, t.bold), min(full, cap))
             need[t.col] = max(need.get(t.col, 0.0), points)
-        return {col: max(self.minimum, width_for(points)) for col, points in need.items()}
+        widths = {col: max(self.minimum, width_for(points)) for col, points in need.items()}
+        for t in self.texts:  # a spanning text wraps, but its longest word must fit the span
+            if t.span > 1:
+                last = t.col + t.span - 1
+                spanned = sum(widths.get(c, self.minimum) for c in range(t.col, last + 1))
+                missing = width_for(longest_word(t.text, t.size, t.bold)) - spanned
+                if missing > 0:
+                    widths[last] = widths.get(last, self.minimum) + missing
+        return widths
 
     def heights(self, widths: dict[int, float]) -> dict[int, float]:
         out: dict[int, float] = {}
@@ -200,7 +208,7 @@ def clipped(ws) -> list[str]:
     from openpyxl.utils import get_column_letter
 
     default_width = ws.sheet_format.defaultColWidth or 8.43
-    default_height = ws.sheet_format.defaultRowHeight or 12.75
+    default_height = ws.sheet_format.defaultRowHeight or row_height(1, 10)
 
     def width(col: int) -> float:
         dimension = ws.column_dimensions.get(get_column_letter(col))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dagster_project.documents.dates import PARIS_LABEL, paris
 from dagster_project.ingest import apparitions, copies, rapport, store
 from dagster_project.ingest.contract import AVERTISSEMENT, ERREUR, rules_frame
 from dagster_project.ingest.dropped import (
@@ -413,6 +414,6 @@ def _report_header(c: CheckedFile, statut: str, errors: int, warnings: int,
         "Erreurs (bloquantes)": str(errors),
         "Avertissements": str(warnings),
         "Empreinte SHA-256": f.sha256,
-        "Déposé le (UTC)": f"{f.mtime:%d/%m/%Y %H:%M:%S}",
-        "Contrôlé le (UTC)": f"{loaded_at:%d/%m/%Y %H:%M:%S}",
+        f"Déposé le ({PARIS_LABEL})": paris(f.mtime),
+        f"Contrôlé le ({PARIS_LABEL})": paris(loaded_at),
     }

@@ -81,11 +81,13 @@ ALL_TABLES = (FICHIERS, ANOMALIES, *DATA_TABLES)
 
 
 def ensure_schemas(raw_store: Path) -> None:
-    """Write the zero-row ``_schema.parquet`` of every table (dbt reads an empty store)."""
+    """Write the zero-row ``_schema.parquet`` of every table (dbt reads an empty store), and
+    rewrite it when the contract gained a column (older versions' files lack it)."""
     for table in ALL_TABLES:
         target = raw_store / table / SCHEMA_FILE
-        if not target.exists():
-            write_parquet(pl.DataFrame(schema=table_schema(table)), target)
+        schema = table_schema(table)
+        if not target.exists() or dict(pl.read_parquet_schema(target)) != schema:
+            write_parquet(pl.DataFrame(schema=schema), target)
 
 
 def conform(frame: pl.DataFrame, table: str) -> pl.DataFrame:

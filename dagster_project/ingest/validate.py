@@ -16,6 +16,7 @@ from dagster_project.ingest.contract import Column, Sheet, accepted_names, heade
 from dagster_project.ingest.parsers import DTYPES, EXPECTED, NON_ASCII_DIGIT, date_problem, parse, siren_key_ok
 from dagster_project.ingest.reader import ROW, RawSheet
 from dagster_project.ingest.text import MAX_CELL_CHARS, clean, fold
+from dagster_project.reference import communes_of_year
 
 ANOMALY_SCHEMA = {
     "feuille": pl.String,
@@ -213,7 +214,8 @@ def _column_checks(checks: _Checks, c: Column, written: str, annee: int) -> None
             outside, detail = (typed < low) | (typed > high), f"de {low:g} à {high:g}"
         checks.add("HORS_PLAGE", typed.is_not_null() & outside, written, raw, detail)
     if c.values:
-        allowed = vocabulary.allowed(c)
+        # A commune: any code valid during the bilan year (reference.communes_of_year).
+        allowed = list(communes_of_year(annee)) if c.type == "commune" else vocabulary.allowed(c)
         if c.out_of_list == "ERREUR":
             rule = "VALEUR_INTERDITE"
         else:
@@ -358,7 +360,7 @@ def _rules_conventions(checks: _Checks, written: dict, annee: int) -> None:
     known = vocabulary.communes()
     territories = {
         "DEPARTEMENT": vocabulary.allowed(sheets()["previsionnel"].column("departement")),
-        "COMMUNE": known["commune_insee"].to_list(),
+        "COMMUNE": list(communes_of_year(annee)),
         "EPCI": known["epci_siren"].drop_nulls().unique().to_list(),
         "EPT": known["ept_siren"].drop_nulls().unique().to_list(),
     }

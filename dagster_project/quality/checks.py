@@ -51,6 +51,7 @@ def _rate_caps(marts: Marts) -> pl.DataFrame:
         load_seed("ref_communes"),
         etat=categories["categories_etat"],
         etat_agents=["ETAT_FONCTIONNAIRES"],
+        historiques=load_seed("ref_communes_historiques"),
     )
 
 

@@ -134,6 +134,7 @@ def rate_caps(
     communes: pl.DataFrame,
     etat: Iterable[str],
     etat_agents: Iterable[str],
+    historiques: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Flux rates stacked on each commune, reduced to the worst commune per département (§6.3).
 
@@ -142,10 +143,25 @@ def rate_caps(
     covering it are added; per bailleur × département the highest sums are kept, with the
     commune where the total is highest. ``categories`` gives each réservataire code its
     catégorie (bailleur_siren, annee, reservataire_code, reservataire_categorie).
+    ``historiques`` (seed ref_communes_historiques: ``code_insee`` → ``commune_insee``): a
+    convention on a code merged since covers a place of its own inside the commune that
+    absorbed it, also covered by every perimeter of that commune.
     """
-    places = communes.filter(pl.col("commune_insee") == pl.col("commune_parent")).select(
-        "commune_insee", "departement", "epci_siren", "ept_siren"
+    current = communes.filter(pl.col("commune_insee") == pl.col("commune_parent")).select(
+        "commune_insee", "departement", "epci_siren", "ept_siren", absorbante=pl.col("commune_insee")
     )
+    named = perimetre.filter(pl.col("perimetre_type") == "COMMUNE")["perimetre_code"].unique().to_list()
+    merged = (
+        pl.DataFrame(schema={"code_insee": pl.String, "commune_insee": pl.String})
+        if historiques is None
+        else historiques.select("code_insee", "commune_insee").filter(pl.col("code_insee").is_in(named))
+    )
+    places = pl.concat([
+        current,
+        merged.join(current.drop("commune_insee"), left_on="commune_insee", right_on="absorbante")
+        .select(pl.col("code_insee").alias("commune_insee"), "departement", "epci_siren", "ept_siren",
+                absorbante=pl.col("commune_insee")),
+    ])
     coverage = pl.concat(
         [
             places.select(
@@ -158,9 +174,10 @@ def rate_caps(
                 ("EPCI", "epci_siren"),
                 ("EPT", "ept_siren"),
                 ("COMMUNE", "commune_insee"),
+                ("COMMUNE", "absorbante"),
             )
         ]
-    ).drop_nulls()
+    ).drop_nulls().unique()
     arrondissements = communes.select(
         pl.col("commune_insee").alias("perimetre_code"), pl.col("commune_parent").alias("_parent")
     )

@@ -33,7 +33,11 @@ def expectation_parameters() -> dict[str, list[str]]:
         "qpv": with_unknown(_values("ref_qpv", "valeur")),
         "communes": with_unknown(_values("ref_communes", "commune_parent")),
         "communes_idf": _values("ref_communes", "commune_parent"),
-        "communes_et_arrondissements": _values("ref_communes", "commune_insee"),
+        # A convention's commune may be a code of the bilan year merged since (ingestion checks
+        # it was valid in N: reference.communes_of_year).
+        "communes_et_arrondissements": sorted(
+            _values("ref_communes", "commune_insee") + _values("ref_communes_historiques", "code_insee")
+        ),
         "periodes_construction": with_unknown(_values("ref_periodes_construction", "periode")),
         "departements": _values("ref_departements", "departement"),
         "epci": _values("ref_epci", "epci_siren"),

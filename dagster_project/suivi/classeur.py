@@ -29,7 +29,7 @@ from dagster_project.documents.layout import (
 )
 from dagster_project.reference import load_seed
 from dagster_project.suivi import echeances as ech
-from dagster_project.suivi.dates import paris, texte
+from dagster_project.documents.dates import paris, paris_wall_time
 from dagster_project.suivi.tableau import STATUTS, Suivi
 
 HEADER_ROW = 4
@@ -63,13 +63,13 @@ class Colonne:
 def _feuille(nom: str) -> Callable[[dict], str]:
     def valeur(r: dict) -> str:
         verdict = status.VERDICT_LIBELLES.get(r[f"{nom}_verdict"], r[f"{nom}_verdict"])
-        depot = texte(r[f"{nom}_depot"])
+        depot = paris(r[f"{nom}_depot"])
         return f"{verdict} ({depot[:10]})" if depot else verdict
     return valeur
 
 
 def _paris(key: str) -> Callable[[dict], object]:
-    return lambda r: paris(r[key]) if r[key] else None
+    return lambda r: paris_wall_time(r[key]) if r[key] else None
 
 
 COLONNES = [
@@ -87,7 +87,7 @@ COLONNES = [
     Colonne("Erreurs (dernier fichier)", lambda r: r["nb_erreurs"], nombre=True),
     Colonne("Avertissements (dernier fichier)", lambda r: r["nb_avertissements"], nombre=True),
     Colonne("Trames", lambda r: r["nb_trames"], nombre=True),
-    Colonne("Trames écrites le", lambda r: texte(r["trames_le"])),
+    Colonne("Trames écrites le", lambda r: paris(r["trames_le"])),
     Colonne("Motif", lambda r: r["motif"], large=True),
     Colonne("Courriels", lambda r: r["courriels"].replace(",", ", ")),
 ]
@@ -177,9 +177,9 @@ def _sheet(wb: Workbook, titre: str, lines: list[str], colonnes: list[Colonne],
 def _echeances_lines(s: Suivi) -> list[str]:
     e = s.echeances
     return [
-        f"Date légale : {texte(e.date_legale)} ; tolérance : {texte(e.date_tolerance)} ; "
-        f"relance des absents à partir du {texte(e.date_relance)}. "
-        f"Situation au {texte(s.evalue_le)} (heure de Paris).",
+        f"Date légale : {paris(e.date_legale)} ; tolérance : {paris(e.date_tolerance)} ; "
+        f"relance des absents à partir du {paris(e.date_relance)}. "
+        f"Situation au {paris(s.evalue_le)} (heure de Paris).",
     ]
 
 
@@ -188,9 +188,9 @@ def _legende(wb: Workbook, s: Suivi) -> None:
     grid = Grid()
     rows = [("Statut", "Signification")] + [(lib, STATUT_SENS[lib]) for lib in STATUTS.values()]
     rows += [("", ""), ("Délai", "Signification"),
-             (ech.A_L_HEURE, f"complet au plus tard le {texte(s.echeances.date_legale)}"),
-             (ech.DANS_LA_TOLERANCE, f"complet au plus tard le {texte(s.echeances.date_tolerance)}"),
-             (ech.EN_RETARD, f"complet après le {texte(s.echeances.date_tolerance)}"),
+             (ech.A_L_HEURE, f"complet au plus tard le {paris(s.echeances.date_legale)}"),
+             (ech.DANS_LA_TOLERANCE, f"complet au plus tard le {paris(s.echeances.date_tolerance)}"),
+             (ech.EN_RETARD, f"complet après le {paris(s.echeances.date_tolerance)}"),
              (ech.MANQUANT, "pas encore complet, date légale passée"),
              (ech.EN_ATTENTE, "pas encore complet, date légale à venir")]
     if s.problemes_referentiel:

@@ -21,7 +21,7 @@ from dagster_project.ingest import store
 from dagster_project.ingest.dropped import version_id
 from dagster_project.settings import Paths
 from dagster_project.suivi.classeur import DELAI_COULEURS, FEUILLES, STATUT_COULEURS, STATUT_SENS
-from dagster_project.suivi.dates import texte
+from dagster_project.documents.dates import paris
 from dagster_project.suivi.tableau import ABSENT, Suivi
 
 MAX_REGLES = 15  # rules shown per rejected file; the rapport de contrôle has every line
@@ -94,27 +94,27 @@ def html(p: Paths, s: Suivi, row: dict) -> str:
                           & (pl.col("annee") == s.annee)).sort("apparu_le", "chemin")
     sheets = [[FEUILLES.get(f, f), "oui" if f in status.required_sheets() else "non (prévisionnel)",
                status.VERDICT_LIBELLES.get(row[f"{f}_verdict"], row[f"{f}_verdict"]),
-               row[f"{f}_fichier"] or "—", texte(row[f"{f}_depot"]) or "—"]
+               row[f"{f}_fichier"] or "—", paris(row[f"{f}_depot"]) or "—"]
               for f in status.all_sheets()]
     verdict_colors = {"accepté": "D9EAD3", "accepté avec avertissements": "FFF2CC",
                       "rejeté": "F9CB9C", "absent": "F4CCCC"}
-    files = [[f["chemin"], texte(f["apparu_le"]),
+    files = [[f["chemin"], paris(f["apparu_le"]),
               status.VERDICT_LIBELLES.get(f["statut"], f["statut"]), str(f["nb_erreurs"]),
               str(f["nb_avertissements"]), Path(f["rapport"]).name] for f in own.iter_rows(named=True)]
     rejected = "".join(_rules(p, f) for f in own.iter_rows(named=True) if f["statut"] == "REJETE")
-    trames = (f"{row['nb_trames']} trame(s) écrite(s), la dernière le {texte(row['trames_le'])}."
+    trames = (f"{row['nb_trames']} trame(s) écrite(s), la dernière le {paris(row['trames_le'])}."
               if row["nb_trames"] else "Aucune trame écrite pour ce bailleur.")
     titre = f"Bilan de gestion en flux {s.annee} — rapport de campagne"
     parts = [
         f'<h1 style="font-size: 20px;">{escape(titre)}</h1>',
         f'<p><b>{escape(row["bailleur_nom"])}</b> — SIREN {escape(row["bailleur_siren"])}<br>'
-        f"Situation au {escape(texte(s.evalue_le))} (heure de Paris).</p>",
+        f"Situation au {escape(paris(s.evalue_le))} (heure de Paris).</p>",
         '<p style="line-height: 2;">Statut : '
         f'{_badge(row["statut_libelle"], STATUT_COULEURS[row["statut_libelle"]])} '
         f'— {escape(STATUT_SENS[row["statut_libelle"]])}.<br>'
         f'Délai : {_badge(row["delai"], DELAI_COULEURS[row["delai"]])} '
-        f"(date légale {escape(texte(e.date_legale))}, tolérance jusqu'au "
-        f"{escape(texte(e.date_tolerance))}).</p>",
+        f"(date légale {escape(paris(e.date_legale))}, tolérance jusqu'au "
+        f"{escape(paris(e.date_tolerance))}).</p>",
     ]
     if a_faire := _a_faire(row):
         parts.append(f"<p><b>À faire :</b> {escape(a_faire)}</p>")

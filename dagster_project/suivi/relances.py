@@ -21,7 +21,7 @@ from dagster_project import status
 from dagster_project.atomic import write_bytes
 from dagster_project.settings import Paths
 from dagster_project.suivi import echeances as ech
-from dagster_project.suivi.dates import texte
+from dagster_project.documents.dates import paris
 from dagster_project.suivi.tableau import ABSENT, REJETE, Suivi
 
 EXPEDITEUR_ENV = "FLUX_COURRIEL_EXPEDITEUR"
@@ -75,12 +75,12 @@ def folder(p: Paths, annee: int) -> Path:
 def _echeance(s: Suivi) -> str:
     e, au = s.echeances, s.evalue_le.date()
     if au <= e.date_legale:
-        return (f"La date limite de dépôt est le {texte(e.date_legale)} "
-                f"(dépôts acceptés jusqu'au {texte(e.date_tolerance)}).")
+        return (f"La date limite de dépôt est le {paris(e.date_legale)} "
+                f"(dépôts acceptés jusqu'au {paris(e.date_tolerance)}).")
     if au <= e.date_tolerance:
-        return (f"La date limite du {texte(e.date_legale)} est passée : les dépôts sont encore "
-                f"acceptés jusqu'au {texte(e.date_tolerance)}.")
-    return (f"La date limite tolérée ({texte(e.date_tolerance)}) est dépassée : merci de "
+        return (f"La date limite du {paris(e.date_legale)} est passée : les dépôts sont encore "
+                f"acceptés jusqu'au {paris(e.date_tolerance)}.")
+    return (f"La date limite tolérée ({paris(e.date_tolerance)}) est dépassée : merci de "
             "déposer au plus vite, votre bilan n'entre pas dans les trames tant qu'il manque.")
 
 

@@ -7,7 +7,7 @@ from dagster_project.settings import Paths
 from dagster_project.suivi import historique
 from dagster_project.suivi import relances
 from dagster_project.suivi.classeur import workbook_path
-from dagster_project.suivi.dates import texte
+from dagster_project.documents.dates import paris
 from dagster_project.suivi.echeances import DELAIS
 from dagster_project.suivi.tableau import STATUTS
 
@@ -28,7 +28,7 @@ def section(p: Paths, annee: int | None) -> list[str]:
     lines = [
         "## Suivi de la campagne",
         "",
-        f"Situation au {texte(evalue_le)} (heure de Paris) ; classeur : "
+        f"Situation au {paris(evalue_le)} (heure de Paris) ; classeur : "
         f"`{workbook_path(p.suivi, annee)}`.",
         "",
         "- " + ", ".join(f"{lib} : **{counts.get(code, 0)}**" for code, lib in STATUTS.items()),
@@ -39,7 +39,7 @@ def section(p: Paths, annee: int | None) -> list[str]:
     ]
     for r in lignes.iter_rows(named=True):
         lines.append(f"| {r['bailleur_siren']} | {_cell(r['bailleur_nom'])} | {r['statut_libelle']} "
-                     f"| {r['delai']} | {texte(r['dernier_depot']) or '—'} |")
+                     f"| {r['delai']} | {paris(r['dernier_depot']) or '—'} |")
     lines.append("")
     files = historique.latest_non_attribues(p, annee)
     lines += [f"### Fichiers non attribués : {files.height}", ""]

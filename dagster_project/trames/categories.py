@@ -11,6 +11,7 @@ from functools import cache
 import polars as pl
 
 from dagster_project.reference import load_seed
+from dagster_project.settings import SEEDS_DIR
 
 NON_RENSEIGNE = "NON_RENSEIGNE"
 
@@ -109,3 +110,17 @@ def territory_communes(territoire_code: str) -> frozenset[str]:
         | (pl.col("departement") == territoire_code)
     )
     return frozenset(members["commune_insee"].to_list() + members["commune_parent"].to_list())
+
+
+@cache
+def bailleurs() -> dict[str, str]:
+    """SIREN → name of the bailleur (« sigle – raison sociale ») from the bailleurs reference,
+    empty while the campaign has none (``ref_bailleurs`` seed)."""
+    if not (SEEDS_DIR / "ref_bailleurs.csv").is_file():
+        return {}
+    seed = load_seed("ref_bailleurs")
+    sigles = seed["sigle"] if "sigle" in seed.columns else [None] * seed.height
+    names = {}
+    for siren, nom, sigle in zip(seed["bailleur_siren"], seed["raison_sociale"], sigles, strict=True):
+        names[siren] = f"{sigle} – {nom}" if sigle and nom and sigle != nom else nom or sigle or ""
+    return names

@@ -5,13 +5,13 @@ from __future__ import annotations
 import polars as pl
 
 from dagster_project.trames import categories, previsionnel
-from dagster_project.trames.common import departement_label, sources, split_departements
+from dagster_project.trames.common import bailleur_report, departement_label, split_departements
 from dagster_project.trames.loader import BailleurMarts
-from dagster_project.trames.model import PCT, TEXT, Column, Report, Sheet, Table
-from dagster_project.trames.notice import notice
+from dagster_project.trames.model import PCT, TEXT, Field, Report, Sheet, Table, table
 from dagster_project.trames.options import Options
 from dagster_project.trames.tables import (
     as_int,
+    counts,
     ecart_affiche,
     key_figures,
     round_half_up,
@@ -58,39 +58,28 @@ def state_reservataires(b: BailleurMarts, dep: str) -> pl.DataFrame:
 
 
 def state_part_table(states: pl.DataFrame) -> Table:
-    rows = []
-    for row in states.iter_rows(named=True):
-        droit = round_half_up(row["droit"])
-        realise = as_int(row["realise"])
-        rows.append(
-            (
-                text(row["reservataire_code"]),
-                text(row["reservataire_nom"]),
-                categories.categorie_reservataire_label(text(row["reservataire_categorie"])),
-                as_int(row["proposes"]),
-                as_int(row["attribues"]),
-                as_int(row["repris"]),
-                realise,
-                droit,
-                ecart_affiche(realise, droit),
-                row["part_du_flux"],
-            )
-        )
-    return Table(
-        title="Bilan des contingents de l'État",
-        columns=(
-            Column("Code", TEXT, 14),
-            Column("Réservataire", TEXT, 30),
-            Column("Contingent", TEXT, 28),
-            Column("Logements proposés"),
-            Column("Logements attribués"),
-            Column("Logements repris"),
-            Column("Réalisé"),
-            Column("Droit (arrondi)"),
-            Column("Écart"),
-            Column("Part du flux", PCT),
+    def droit(r: dict) -> int | None:
+        return round_half_up(r["droit"])
+
+    return table(
+        "Bilan des contingents de l'État",
+        (
+            Field("Réservataire", lambda r: text(r["reservataire_nom"]), TEXT),
+            *counts(),
+            Field("Logements repris", lambda r: as_int(r["repris"])),
+            Field("Réalisé", lambda r: as_int(r["realise"])),
+            Field("Droit (arrondi)", droit),
+            Field("Écart", lambda r: ecart_affiche(as_int(r["realise"]), droit(r))),
+            Field("Part du flux", lambda r: r["part_du_flux"], PCT),
+            Field(
+                "Contingent",
+                lambda r: categories.categorie_reservataire_label(text(r["reservataire_categorie"])),
+                TEXT,
+            ),
+            Field("Code", lambda r: text(r["reservataire_code"]), TEXT),
         ),
-        rows=tuple(rows),
+        states.iter_rows(named=True),
+        total=None,
     )
 
 
@@ -108,15 +97,15 @@ def caps_table(b: BailleurMarts, states: pl.DataFrame, dep: str, options: Option
         taux[categorie] = taux.get(categorie, 0.0) + (row["taux_flux"] or 0) / 100
     total = sum(taux.values())
     fonctionnaires = taux["ETAT_FONCTIONNAIRES"]
-    return Table(
-        title="Taux conventionnels de l'État et plafonds réglementaires (R441-5-2 du CCH)",
-        columns=(
-            Column("Contingent", TEXT, 40),
-            Column("Taux conventionnel", PCT),
-            Column("Plafond", PCT),
-            Column("Respect du plafond", TEXT, 18),
+    return table(
+        "Taux conventionnels de l'État et plafonds réglementaires (R441-5-2 du CCH)",
+        (
+            Field("Contingent", lambda r: r[0], TEXT),
+            Field("Taux conventionnel", lambda r: r[1], PCT),
+            Field("Plafond", lambda r: r[2], PCT),
+            Field("Respect du plafond", lambda r: r[3], TEXT),
         ),
-        rows=(
+        (
             (
                 "Ensemble de l'État",
                 total,
@@ -130,30 +119,35 @@ def caps_table(b: BailleurMarts, states: pl.DataFrame, dep: str, options: Option
                 _oui_non(fonctionnaires <= options.plafond_fonctionnaires + 1e-9),
             ),
         ),
+        total=None,
     )
 
 
 def hors_qpv_table(row: dict, options: Options) -> Table:
-    part = row.get("part_hors_qpv")
-    return Table(
-        title="Attributions hors quartiers prioritaires (QPV)",
-        columns=(
-            Column("Indicateur", TEXT, 56),
-            Column("Attributions"),
-            Column("Part", PCT),
-            Column("Seuil de référence", PCT),
-            Column("Seuil atteint", TEXT, 14),
+    """The share of attributions outside QPV, and only that: the legal target concerns
+    first-quartile applicants, whose quartile the bailleurs' files do not carry, so whether the
+    target is met cannot be measured and is not said."""
+    return table(
+        "Attributions hors quartiers prioritaires (QPV)",
+        (
+            Field("Indicateur", lambda r: r[0], TEXT, cap=56),
+            Field("Attributions", lambda r: r[1]),
+            Field("Part des attributions", lambda r: r[2], PCT),
         ),
-        rows=(
+        (
             (
-                "Attributions hors QPV, tous réservataires",
+                "Attributions hors QPV, tous réservataires, tous ménages",
                 as_int(row.get("attribues_hors_qpv")),
-                part,
-                options.seuil_hors_qpv,
-                "" if part is None else _oui_non(part >= options.seuil_hors_qpv),
+                row.get("part_hors_qpv"),
             ),
         ),
-        note="Seuil de l'article L441-1 du CCH (premier quartile de revenus), rappelé pour repère.",
+        total=None,
+        note=(
+            f"Repère : l'article L441-1 du CCH fixe au moins {options.seuil_hors_qpv:.0%} des "
+            "attributions hors QPV aux demandeurs du premier quartile de revenus. Le quartile "
+            "des ménages n'étant pas transmis, cette part porte sur tous les ménages et ne dit "
+            "pas si l'objectif est atteint."
+        ).replace("%", " %"),
     )
 
 
@@ -174,19 +168,17 @@ def build(b: BailleurMarts, recipient: dict, options: Options) -> Report | None:
     states = state_reservataires(b, dep)
     nom = text(recipient.get("recipient_nom")) or categories.services_etat().get(dep, "État")
     consolidated, ventilations = consolidated_sheets(b, dep, ("DEPARTEMENT",), row)
-    return Report(
+    return bailleur_report(
+        b,
+        recipient,
         kind="ETAT",
-        relpath=f"{b.siren}/etat/{dep}.xlsx",
-        annee=b.annee,
+        folder="etat",
+        code=dep,
         titre=f"Bilan {b.annee} de la gestion en flux – trame État (consolidation tous réservataires)",
         destinataire=nom,
-        bailleur=b.siren,
         perimetre=f"Département {departement_label(dep)}",
-        recipient_code=recipient["recipient_code"],
         departement=dep,
-        email=text(recipient.get("email")),
-        sources=sources(b),
-        notice=notice(
+        notice_keys=(
             "flux_brut",
             "soustraits",
             "flux_net",

@@ -45,8 +45,10 @@ INDICATEURS: dict[str, str] = {
     "seuls logements situés dans les communes du territoire ; les logements soustraits du flux "
     "(hors flux) sont présentés à part.",
     "detail_reservataire": "Détail par réservataire : la même consolidation, ligne par "
-    "destinataire. « Bailleur » désigne le contingent non réservé et les logements repris ; "
-    "« Hors flux » les logements soustraits du flux.",
+    "destinataire. « Bailleur » désigne le contingent non réservé et les logements repris. Un "
+    "logement proposé successivement à plusieurs destinataires compte une fois pour chacun : le "
+    "total des lignes peut donc dépasser le nombre de logements distincts du bilan consolidé ; "
+    "le tableau de rapprochement montre l'écart, et les logements hors flux, comptés à part.",
     "part_etat": "Part de l'État : attributions au titre du contingent préfectoral pour les "
     "publics prioritaires et au titre des agents publics (fonctionnaires). Les conventions de "
     "l'État portent au plus sur 30 % du flux, dont au plus 5 % pour les agents publics "

@@ -11,10 +11,9 @@ from __future__ import annotations
 import polars as pl
 
 from dagster_project.trames import categories
-from dagster_project.trames.common import departement_label, safe_stem, sources, split_departements
+from dagster_project.trames.common import bailleur_report, departement_label, split_departements
 from dagster_project.trames.loader import BailleurMarts
-from dagster_project.trames.model import PCT, TEXT, Column, Report, Sheet, Table
-from dagster_project.trames.notice import notice
+from dagster_project.trames.model import PCT, TEXT, Field, Report, Sheet, Table, table
 from dagster_project.trames.reservataire import PERIMETRES
 from dagster_project.trames.tables import as_int, round_half_up, sorted_rows, text
 
@@ -24,36 +23,28 @@ def forecast_table(
 ) -> Table:
     forecast = {row["categorie_operation"]: row for row in previsionnel.iter_rows(named=True)}
     realised = {row["categorie_operation"]: row for row in soustraits.iter_rows(named=True)}
-    rows = []
-    for code, label in categories.categories_operation():
-        prevu = forecast.get(code, {})
-        fait = realised.get(code, {})
-        rows.append(
-            (
-                label,
-                as_int(prevu.get("nb_logements_prevus")),
-                as_int(fait.get("soustraits", prevu.get("soustraits_n"))),
-                as_int(fait.get("attributions_relogement", prevu.get("attributions_relogement_n"))),
-                text(prevu.get("commentaire")),
-            )
-        )
-    return Table(
-        title=f"{departement_label(dep)} : logements soustraits du flux, prévus en {annee + 1} et réalisés en {annee}",
-        columns=(
-            Column("Catégorie d'opération", TEXT, 50),
-            Column(f"Prévus en {annee + 1}"),
-            Column(f"Soustraits en {annee}"),
-            Column(f"Attributions de relogement {annee}"),
-            Column("Commentaire du bailleur", TEXT, 40),
+    records = [
+        (label, forecast.get(code, {}), realised.get(code, {}))
+        for code, label in categories.categories_operation()
+    ]
+    return table(
+        f"{departement_label(dep)} : logements soustraits du flux, prévus en {annee + 1} et réalisés en {annee}",
+        (
+            Field("Catégorie d'opération", lambda r: r[0], TEXT, cap=56),
+            Field(f"Prévus en {annee + 1}", lambda r: as_int(r[1].get("nb_logements_prevus"))),
+            Field(
+                f"Soustraits en {annee}",
+                lambda r: as_int(r[2].get("soustraits", r[1].get("soustraits_n"))),
+            ),
+            Field(
+                f"Attributions de relogement {annee}",
+                lambda r: as_int(
+                    r[2].get("attributions_relogement", r[1].get("attributions_relogement_n"))
+                ),
+            ),
+            Field("Commentaire du bailleur", lambda r: text(r[1].get("commentaire")), TEXT),
         ),
-        rows=tuple(rows),
-        total=(
-            "Total",
-            sum(r[1] for r in rows),
-            sum(r[2] for r in rows),
-            sum(r[3] for r in rows),
-            "",
-        ),
+        records,
     )
 
 
@@ -61,30 +52,33 @@ def droits_table(droits: pl.DataFrame, names: dict[str, str], annee: int, dep: s
     order = [
         c for c in ("reservataire_code", "perimetre_type", "perimetre_code") if c in droits.columns
     ]
-    rows = tuple(
-        (
-            text(row["reservataire_code"]),
-            text(names.get(row["reservataire_code"])),
-            PERIMETRES.get(text(row.get("perimetre_type")), text(row.get("perimetre_type"))),
-            text(row.get("perimetre_code")),
-            (row["taux_flux"] or 0) / 100,
-            round_half_up(row["flux_net_indicatif_n_plus_1"]),
-            round_half_up(row["droit_indicatif_n_plus_1"]),
-        )
-        for row in sorted_rows(droits, *order)
-    )
-    return Table(
-        title=f"{departement_label(dep)} : flux et droits indicatifs {annee + 1}",
-        columns=(
-            Column("Code", TEXT, 14),
-            Column("Réservataire", TEXT, 36),
-            Column("Périmètre", TEXT, 14),
-            Column("Code du périmètre", TEXT, 14),
-            Column("Taux conventionnel", PCT),
-            Column(f"Flux net indicatif {annee + 1} (arrondi)"),
-            Column(f"Droit indicatif {annee + 1} (arrondi)"),
+    return table(
+        f"{departement_label(dep)} : flux et droits indicatifs {annee + 1}",
+        (  # label, figures, codes: the columns of the forecast table stacked above
+            Field(
+                "Réservataire",
+                lambda r: text(names.get(r["reservataire_code"])) or text(r["reservataire_code"]),
+                TEXT,
+            ),
+            Field("Taux conventionnel", lambda r: (r["taux_flux"] or 0) / 100, PCT),
+            Field(
+                f"Flux net indicatif {annee + 1} (arrondi)",
+                lambda r: round_half_up(r["flux_net_indicatif_n_plus_1"]),
+            ),
+            Field(
+                f"Droit indicatif {annee + 1} (arrondi)",
+                lambda r: round_half_up(r["droit_indicatif_n_plus_1"]),
+            ),
+            Field(
+                "Périmètre",
+                lambda r: PERIMETRES.get(text(r.get("perimetre_type")), text(r.get("perimetre_type"))),
+                TEXT,
+            ),
+            Field("Code du périmètre", lambda r: text(r.get("perimetre_code")), TEXT),
+            Field("Code", lambda r: text(r["reservataire_code"]), TEXT),
         ),
-        rows=rows,
+        sorted_rows(droits, *order),
+        total=None,
     )
 
 
@@ -124,19 +118,16 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
     nom = text(recipient.get("recipient_nom")) or (
         code if is_reservataire else f"Réservataires du département {code}"
     )
-    return Report(
+    return bailleur_report(
+        b,
+        recipient,
         kind="PREVISIONNEL",
-        relpath=f"{b.siren}/previsionnel/{safe_stem(code)}.xlsx",
-        annee=b.annee,
+        folder="previsionnel",
         titre=f"Prévisionnel {b.annee + 1} des logements soustraits du flux",
         destinataire=nom,
-        bailleur=b.siren,
         perimetre=", ".join(departement_label(dep) for dep in departements),
-        recipient_code=code,
         departement=",".join(departements),
-        email=text(recipient.get("email")),
-        sources=sources(b),
-        notice=notice(
+        notice_keys=(
             "previsionnel",
             "soustraits",
             "relogements",

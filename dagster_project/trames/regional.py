@@ -9,23 +9,22 @@ import polars as pl
 from dagster_project.trames import categories
 from dagster_project.trames.common import departement_label, safe_stem
 from dagster_project.trames.loader import BailleurMarts
-from dagster_project.trames.model import PCT, TEXT, Column, Report, Sheet, Table
+from dagster_project.trames.model import PCT, TEXT, Field, Ratio, Report, Sheet, Table, table
 from dagster_project.trames.notice import notice
 from dagster_project.trames.tables import (
+    ATTRIBUES,
     as_int,
+    counts,
     ecart_affiche,
     round_half_up,
     share,
     sorted_rows,
     text,
 )
+from dagster_project.trames.territoire import TERRITOIRES
 
-TERRITOIRE_TYPES = {
-    "DEPARTEMENT": "Département",
-    "EPCI": "EPCI",
-    "EPT": "EPT",
-    "COMMUNE": "Commune",
-}
+TOUS_LES_BAILLEURS = "Tous les bailleurs"
+NOT_REFERENCED = "(non référencé)"
 
 
 def _concat(bailleurs: list[BailleurMarts], mart: str) -> pl.DataFrame:
@@ -34,118 +33,80 @@ def _concat(bailleurs: list[BailleurMarts], mart: str) -> pl.DataFrame:
 
 
 def reservataires_table(regional: pl.DataFrame) -> Table:
-    rows = tuple(
-        (
-            text(row.get("reservataire_id")),
-            text(row.get("reservataire_nom")),
-            categories.categorie_reservataire_label(text(row.get("reservataire_categorie"))),
-            text(row.get("reservataire_siren")),
-            as_int(row.get("nb_bailleurs")),
-            as_int(row.get("proposes")),
-            as_int(row.get("attribues")),
-            as_int(row.get("report_n_1")),
-            as_int(row.get("repris")),
-            as_int(row.get("realise")),
-            round_half_up(row.get("droit")),
-            ecart_affiche(row.get("realise"), round_half_up(row.get("droit"))),
-        )
-        for row in sorted_rows(regional, "reservataire_categorie", "reservataire_id")
-    )
-    return Table(
-        title="Bilan par réservataire, tous bailleurs",
-        columns=(
-            Column("Identifiant", TEXT, 16),
-            Column("Réservataire", TEXT, 34),
-            Column("Catégorie", TEXT, 28),
-            Column("SIREN", TEXT, 12),
-            Column("Bailleurs"),
-            Column("Logements proposés"),
-            Column("Logements attribués"),
-            Column("dont report N-1"),
-            Column("Logements repris"),
-            Column("Réalisé"),
-            Column("Droit (arrondi)"),
-            Column("Écart"),
-        ),
-        rows=rows,
-        total=(
-            "Total",
-            "",
-            "",
-            "",
-            None,
-            *(sum(r[i] for r in rows) for i in range(5, 10)),
-            sum(r[10] or 0 for r in rows),
-            sum(r[11] or 0 for r in rows),
-        ),
-    )
+    def droit(r: dict) -> int | None:
+        return round_half_up(r.get("droit"))
 
-
-def territoires_table(regional: pl.DataFrame, title: str) -> Table:
-    rows = tuple(
+    return table(
+        "Bilan par réservataire, tous bailleurs",
         (
-            TERRITOIRE_TYPES.get(
-                text(row.get("territoire_type")), text(row.get("territoire_type"))
+            Field("Identifiant", lambda r: text(r.get("reservataire_id")), TEXT),
+            Field("Réservataire", lambda r: text(r.get("reservataire_nom")), TEXT),
+            Field(
+                "Catégorie",
+                lambda r: categories.categorie_reservataire_label(text(r.get("reservataire_categorie"))),
+                TEXT,
             ),
-            text(row.get("territoire_code")),
-            text(row.get("territoire_nom")),
-            as_int(row.get("nb_bailleurs")),
-            as_int(row.get("flux_brut")),
-            as_int(row.get("proposes")),
-            as_int(row.get("attribues")),
-            as_int(row.get("hors_flux_proposes")),
-            as_int(row.get("hors_flux_attribues")),
-        )
-        for row in sorted_rows(regional, "territoire_type", "territoire_code")
-    )
-    return Table(
-        title=title,
-        columns=(
-            Column("Type", TEXT, 12),
-            Column("Code", TEXT, 12),
-            Column("Territoire", TEXT, 36),
-            Column("Bailleurs"),
-            Column("Flux brut"),
-            Column("Logements proposés"),
-            Column("Logements attribués"),
-            Column("Hors flux proposés"),
-            Column("Hors flux attribués"),
+            Field("SIREN", lambda r: text(r.get("reservataire_siren")), TEXT),
+            Field("Bailleurs", lambda r: as_int(r.get("nb_bailleurs")), total=None),
+            *counts(),
+            Field("dont report N-1", lambda r: as_int(r.get("report_n_1"))),
+            Field("Logements repris", lambda r: as_int(r.get("repris"))),
+            Field("Réalisé", lambda r: as_int(r.get("realise"))),
+            Field("Droit (arrondi)", droit),
+            Field("Écart", lambda r: ecart_affiche(r.get("realise"), droit(r))),
         ),
-        rows=rows,
+        sorted_rows(regional, "reservataire_categorie", "reservataire_id"),
+        filterable=True,
     )
+
+
+def territoires_table(regional: pl.DataFrame, title: str, filterable: bool = True) -> Table:
+    return table(
+        title,
+        (  # the same columns as the detail by bailleur: label, code, then counts
+            Field("Territoire", lambda r: text(r.get("territoire_nom")), TEXT),
+            Field("Code", lambda r: text(r.get("territoire_code")), TEXT),
+            *counts(),
+            Field("Hors flux proposés", lambda r: as_int(r.get("hors_flux_proposes"))),
+            Field("Hors flux attribués", lambda r: as_int(r.get("hors_flux_attribues"))),
+            Field("Bailleurs", lambda r: as_int(r.get("nb_bailleurs"))),
+            Field("Flux brut", lambda r: as_int(r.get("flux_brut"))),
+            Field(
+                "Type",
+                lambda r: TERRITOIRES.get(text(r.get("territoire_type")), text(r.get("territoire_type"))),
+                TEXT,
+            ),
+        ),
+        sorted_rows(regional, "territoire_type", "territoire_code"),
+        total=None,
+        filterable=filterable,
+    )
+
+
+HORS_QPV = "Attributions hors QPV"
 
 
 def bailleurs_table(per_bailleur: pl.DataFrame, title: str) -> Table:
     """One line per bailleur on a territory (from each bailleur's territorial consolidation)."""
-    rows = tuple(
+    names = categories.bailleurs()
+    return table(
+        title,
         (
-            text(row["bailleur_siren"]),
-            as_int(row.get("proposes")),
-            as_int(row.get("attribues")),
-            as_int(row.get("hors_flux_proposes")),
-            as_int(row.get("hors_flux_attribues")),
-            as_int(row.get("attribues_hors_qpv")),
-            share(row.get("attribues_hors_qpv"), row.get("attribues")),
-        )
-        for row in sorted_rows(per_bailleur, "bailleur_siren")
-    )
-    return Table(
-        title=title,
-        columns=(
-            Column("SIREN du bailleur", TEXT, 18),
-            Column("Logements proposés"),
-            Column("Logements attribués"),
-            Column("Hors flux proposés"),
-            Column("Hors flux attribués"),
-            Column("Attributions hors QPV"),
-            Column("Part hors QPV", PCT),
+            Field("Bailleur", lambda r: names.get(r["bailleur_siren"], NOT_REFERENCED), TEXT),
+            Field("SIREN du bailleur", lambda r: text(r["bailleur_siren"]), TEXT),
+            *counts(),
+            Field("Hors flux proposés", lambda r: as_int(r.get("hors_flux_proposes"))),
+            Field("Hors flux attribués", lambda r: as_int(r.get("hors_flux_attribues"))),
+            Field(HORS_QPV, lambda r: as_int(r.get("attribues_hors_qpv"))),
+            Field(
+                "Part hors QPV",
+                lambda r: share(r.get("attribues_hors_qpv"), r.get("attribues")),
+                PCT,
+                Ratio(HORS_QPV, ATTRIBUES),
+            ),
         ),
-        rows=rows,
-        total=(
-            "Total",
-            *(sum(r[i] for r in rows) for i in range(1, 6)),
-            share(sum(r[5] for r in rows), sum(r[2] for r in rows)),
-        ),
+        sorted_rows(per_bailleur, "bailleur_siren"),
+        filterable=True,
     )
 
 
@@ -169,7 +130,6 @@ def build_all(
     territoires = _year(regional["mart_regional_territoire"], annee)
     per_bailleur = _concat(bailleurs, "mart_bilan_territoire")
     note = _excluded_note(excluded)
-    common = dict(annee=annee, bailleur="Tous les bailleurs")
     reports = [
         Report(
             kind="REGIONAL",
@@ -204,7 +164,8 @@ def build_all(
                     landscape=True,
                 ),
             ),
-            **common,
+            annee=annee,
+            bailleur=TOUS_LES_BAILLEURS,
         )
     ]
     for row in sorted_rows(territoires, "territoire_type", "territoire_code"):
@@ -219,53 +180,61 @@ def build_all(
             else per_bailleur
         )
         nom = text(row.get("territoire_nom")) or code
-        summary = territoires_table(pl.DataFrame([row]), "Bilan consolidé, tous bailleurs")
+        summary = territoires_table(
+            pl.DataFrame([row]), "Bilan consolidé, tous bailleurs", filterable=False
+        )
         detail = _with_note(bailleurs_table(lines, "Détail par bailleur"), note)
         if kind == "DEPARTEMENT":
-            reports.append(
-                Report(
-                    kind="REGIONAL_ETAT",
-                    relpath=f"regional/etat/{safe_stem(code)}.xlsx",
-                    titre=f"Bilan {annee} de la gestion en flux – consolidation départementale, tous bailleurs",
-                    destinataire=categories.services_etat().get(code, "État"),
-                    perimetre=f"Département {departement_label(code)}",
-                    recipient_code=code,
-                    departement=code,
-                    notice=notice("regional", "flux_brut", "territoire", "hors_qpv"),
-                    sheets=(
-                        Sheet(
-                            "Bilan consolidé",
-                            f"Bilan {annee} – {departement_label(code)}",
-                            (summary, detail),
-                            landscape=True,
-                        ),
-                    ),
-                    **common,
-                )
+            where = dict(
+                kind="REGIONAL_ETAT",
+                folder="etat",
+                consolidation="départementale",
+                destinataire=categories.services_etat().get(code, "État"),
+                perimetre=f"Département {departement_label(code)}",
+                departement=code,
+                title=departement_label(code),
             )
         else:
-            reports.append(
-                Report(
-                    kind="REGIONAL_EPCI_EPT",
-                    relpath=f"regional/epci/{safe_stem(code)}.xlsx",
-                    titre=f"Bilan {annee} de la gestion en flux – consolidation {TERRITOIRE_TYPES.get(kind, kind)}, tous bailleurs",
-                    destinataire=nom,
-                    perimetre=f"{TERRITOIRE_TYPES.get(kind, kind)} {nom} ({code})",
-                    recipient_code=code,
-                    territoire=code,
-                    notice=notice("regional", "flux_brut", "territoire", "hors_qpv"),
-                    sheets=(
-                        Sheet(
-                            "Bilan consolidé",
-                            f"Bilan {annee} – {nom}",
-                            (summary, detail),
-                            landscape=True,
-                        ),
-                    ),
-                    **common,
-                )
+            label = TERRITOIRES.get(kind, kind)
+            where = dict(
+                kind="REGIONAL_EPCI_EPT",
+                folder="epci",
+                consolidation=label,
+                destinataire=nom,
+                perimetre=f"{label} {nom} ({code})",
+                territoire=code,
+                title=nom,
             )
+        reports.append(_territory_report(annee, code, summary, detail, **where))
     return reports
+
+
+def _territory_report(
+    annee: int,
+    code: str,
+    summary: Table,
+    detail: Table,
+    *,
+    kind: str,
+    folder: str,
+    consolidation: str,
+    title: str,
+    **where: str,
+) -> Report:
+    """The consolidation of one territory over every published bailleur."""
+    return Report(
+        kind=kind,
+        relpath=f"regional/{folder}/{safe_stem(code)}.xlsx",
+        annee=annee,
+        bailleur=TOUS_LES_BAILLEURS,
+        titre=f"Bilan {annee} de la gestion en flux – consolidation {consolidation}, tous bailleurs",
+        recipient_code=code,
+        notice=notice("regional", "flux_brut", "territoire", "hors_qpv"),
+        sheets=(
+            Sheet("Bilan consolidé", f"Bilan {annee} – {title}", (summary, detail), landscape=True),
+        ),
+        **where,
+    )
 
 
 def _year(frame: pl.DataFrame, annee: int) -> pl.DataFrame:

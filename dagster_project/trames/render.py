@@ -1,10 +1,9 @@
 """Draw a ``Report`` as an .xlsx workbook with openpyxl: cover, notice, tables, charts, print setup.
 
-Styles are module-level objects shared by every cell and workbook (openpyxl indexes them per
-workbook; creating them per cell is what makes it slow). Every text cell is written as plain
-text, so a bailleur's "=HYPERLINK(…)" stays a string and never becomes a formula. Zip entry
-times and document properties are pinned so that the same report, run id and generation time
-give the same bytes.
+Column widths and row heights come from the text written (``documents.layout``): every cell
+goes through ``documents.sheet.Page.put``, which also hands its text to the sheet's layout
+grid. Zip entry times and document properties are pinned so that the same report, run id and
+generation time give the same bytes.
 """
 
 from __future__ import annotations
@@ -18,56 +17,22 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.properties import CalcProperties
 from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.table import Table as ExcelTable
+from openpyxl.worksheet.table import TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from dagster_project.atomic import write_bytes
-from dagster_project.trames.model import DEC, INT, PCT, TEMPLATE_VERSION, TEXT, Report, Sheet, Table
+from dagster_project.documents.dates import PARIS_LABEL, paris
+from dagster_project.documents.sheet import Page, print_setup, register_styles
+from dagster_project.documents.workbook import new_workbook
+from dagster_project.trames.model import SUM, TEMPLATE_VERSION, TEXT, Ratio, Report, Sheet, Table
 
-NAVY = "1F3864"
-THIN = Side(style="thin", color="BFBFBF")
-GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-WRAP = Alignment(vertical="top", wrap_text=True)
-NUMBER_FORMATS = {INT: "#,##0", DEC: "#,##0.0", PCT: "0.0%", TEXT: "@"}
-
-# Named styles: assigning a registered name to a cell is cheap, whereas assigning Font/Fill
-# objects makes openpyxl hash them for every cell (the main cost of a naive renderer).
-_STYLES: dict[str, dict] = {
-    "titre": dict(font=Font(name="Calibri", size=14, bold=True, color=NAVY)),
-    "sous-titre": dict(font=Font(name="Calibri", size=10, italic=True, color="595959")),
-    "titre tableau": dict(font=Font(name="Calibri", size=11, bold=True, color=NAVY)),
-    "en-tête": dict(
-        font=Font(name="Calibri", size=10, bold=True, color="FFFFFF"),
-        fill=PatternFill("solid", fgColor=NAVY),
-        alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
-        border=GRID,
-    ),
-    "note": dict(font=Font(name="Calibri", size=9, italic=True, color="595959")),
-    "libellé": dict(font=Font(name="Calibri", size=10, bold=True), alignment=WRAP),
-    "texte": dict(font=Font(name="Calibri", size=10), alignment=WRAP),
-    **{
-        f"cellule {fmt}": dict(font=Font(name="Calibri", size=10), border=GRID, number_format=code)
-        for fmt, code in NUMBER_FORMATS.items()
-    },
-    **{
-        f"total {fmt}": dict(
-            font=Font(name="Calibri", size=10, bold=True),
-            fill=PatternFill("solid", fgColor="D9E1F2"),
-            border=GRID,
-            number_format=code,
-        )
-        for fmt, code in NUMBER_FORMATS.items()
-    },
-}
-
-
-def _register_styles(wb: Workbook) -> None:
-    for name, attributes in _STYLES.items():
-        wb.add_named_style(NamedStyle(name=name, **attributes))
+TEXT_CAP = 40.0  # widest a text column grows before wrapping, unless its Column says otherwise
+CHART_ROWS = 16  # rows a chart covers (7 cm high), left free below the tables
 
 
 # Pinned so that identical content gives identical bytes (zip entries carry a timestamp).
@@ -100,88 +65,109 @@ class _InMemoryExcelWriter(ExcelWriter):
         self.manifest.append(ws)
 
 
-def _put(ws: Worksheet, row: int, col: int, value, style: str = "texte") -> None:
-    cell = ws.cell(row=row, column=col)
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"  # plain text even when it starts with "=", "+", "-" or "@"
-    cell.style = style
-
-
 def _bailleur(report: Report) -> str:
     return f"bailleur {report.bailleur}" if report.bailleur.isdigit() else report.bailleur.lower()
 
 
 def _header_footer(ws: Worksheet, report: Report, landscape: bool) -> None:
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    footer = f"Bilan {report.annee} – {_bailleur(report)}".replace("&", "&&")
-    ws.oddFooter.left.text = footer
-    ws.oddFooter.left.size = 8
-    ws.oddFooter.right.text = "Page &P / &N"
-    ws.oddFooter.right.size = 8
+    print_setup(ws, f"Bilan {report.annee} – {_bailleur(report)}", landscape)
 
 
-def _widths(ws: Worksheet, widths: dict[int, int]) -> None:
-    for col, width in widths.items():
-        ws.column_dimensions[get_column_letter(col)].width = width
+def _caps(tables: tuple[Table, ...]) -> dict[int, float]:
+    """Per column, the widest cap any stacked table gives it (text columns wrap beyond)."""
+    caps: dict[int, float] = {}
+    for table in tables:
+        for col, column in enumerate(table.columns, start=1):
+            cap = column.cap or (TEXT_CAP if column.fmt == TEXT else None)
+            if cap:
+                caps[col] = max(caps.get(col, 0.0), cap)
+    return caps
 
 
-def _write_table(ws: Worksheet, table: Table, top: int, widths: dict[int, int]) -> tuple[int, int]:
-    """Write ``table`` from row ``top``; return (header row, next free row)."""
-    _put(ws, top, 1, table.title, "titre tableau")
+def _subtotal(table: Table, col: int, first: int, last: int):
+    """The total of a filterable table's column as a formula that follows the filter."""
+    rule = table.columns[col - 1].total if table.columns[col - 1].fmt != TEXT else None
+
+    def over(header: str) -> str:
+        letter = get_column_letter(1 + [c.header for c in table.columns].index(header))
+        return f"SUBTOTAL(109,{letter}{first}:{letter}{last})"
+
+    if rule == SUM:
+        return f"={over(table.columns[col - 1].header)}"
+    if isinstance(rule, Ratio):
+        whole = over(rule.denominator)
+        return f'=IF({whole}=0,"",{over(rule.numerator)}/{whole})'
+    return None
+
+
+def _write_table(
+    page: Page, table: Table, top: int, span: int, name: str
+) -> tuple[int, int, BarChart | None]:
+    """Write ``table`` from row ``top``; return (header row, next free row, its chart)."""
+    ws = page.ws
+    page.put(top, 1, table.title, "titre tableau", span=span)
     header = top + 1
     for col, column in enumerate(table.columns, start=1):
-        _put(ws, header, col, column.header, "en-tête")
-        widths[col] = max(widths.get(col, 0), column.width)
+        page.put(header, col, column.header, "en-tête")
     row = header + 1
     formats = [column.fmt for column in table.columns]
     for values in table.rows:
         for col, value in enumerate(values, start=1):
-            _put(ws, row, col, value, f"cellule {formats[col - 1]}")
+            page.put(row, col, value, f"cellule {formats[col - 1]}")
         row += 1
     first_data, last_data = header + 1, row - 1
+    filtered = table.filterable and table.rows
+    if filtered:
+        excel_table = ExcelTable(displayName=name, ref=f"A{header}:{get_column_letter(len(table.columns))}{last_data}")
+        excel_table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=False)
+        ws.add_table(excel_table)
     if table.total:
         for col, value in enumerate(table.total, start=1):
-            _put(ws, row, col, value, f"total {formats[col - 1]}")
+            formula = _subtotal(table, col, first_data, last_data) if filtered and col > 1 else None
+            style = f"total {formats[col - 1]}"
+            if formula:
+                page.put(row, col, formula, style, shown=value)
+            else:
+                page.put(row, col, value, style)
         row += 1
     if table.note:
-        _put(ws, row, 1, table.note, "note")
+        page.put(row, 1, table.note, "note", span=span)
         row += 1
+    chart = None
     if table.chart and table.rows:
+        headers = [c.header for c in table.columns]
         chart = BarChart()
         chart.type, chart.grouping, chart.title = "col", "clustered", table.chart.title
         chart.y_axis.title, chart.y_axis.majorGridlines = "Logements", None
         chart.height, chart.width = 7, 14
-        for index in table.chart.series:
-            data = Reference(ws, min_col=index + 1, min_row=header, max_row=last_data)
+        for series in table.chart.series:
+            index = headers.index(series) + 1
+            data = Reference(ws, min_col=index, min_row=header, max_row=last_data)
             chart.add_data(data, titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=first_data, max_row=last_data))
-        ws.add_chart(chart, f"{get_column_letter(len(table.columns) + 2)}{top}")
-    return header, row + 1
+    return header, row + 1, chart
 
 
-def _write_sheet(wb: Workbook, sheet: Sheet, report: Report) -> None:
+def _write_sheet(wb: Workbook, sheet: Sheet, report: Report, index: int) -> None:
     ws = wb.create_sheet(sheet.name[:31])
-    _put(ws, 1, 1, sheet.title, "titre")
-    _put(
-        ws,
-        2,
-        1,
-        f"{report.destinataire} – {_bailleur(report)} – {report.perimetre}",
-        "sous-titre",
+    page = Page(ws, _caps(sheet.tables))
+    span = max(len(t.columns) for t in sheet.tables)
+    page.put(1, 1, sheet.title, "titre", span=span)
+    page.put(
+        2, 1, f"{report.destinataire} – {_bailleur(report)} – {report.perimetre}", "sous-titre",
+        span=span,
     )
-    widths: dict[int, int] = {}
     row, headers = 4, []
-    for table in sheet.tables:
-        header, row = _write_table(ws, table, row, widths)
+    charts = []
+    for number, table in enumerate(sheet.tables, start=1):
+        header, row, chart = _write_table(page, table, row, span, f"Tableau{index}_{number}")
         headers.append(header)
-    _widths(ws, widths)
+        charts += [chart] if chart else []
+    # Charts go below the tables, not beside them: the page keeps the tables' width.
+    for chart in charts:
+        page.ws.add_chart(chart, f"A{row}")
+        row += CHART_ROWS
+    page.finish()
     # A single table keeps its header in view; stacked tables keep the sheet title.
     ws.freeze_panes = f"A{headers[0] + 1}" if len(headers) == 1 else "A3"
     ws.print_title_rows = f"1:{headers[0] if len(headers) == 1 else 2}"
@@ -191,61 +177,63 @@ def _write_sheet(wb: Workbook, sheet: Sheet, report: Report) -> None:
 def _write_cover(wb: Workbook, report: Report, run_id: str, generated_at: dt.datetime) -> None:
     ws = wb.active
     ws.title = "Page de garde"
-    _put(ws, 1, 1, report.titre, "titre")
+    page = Page(ws, {1: 36, 2: 70, 3: 24})
+    page.put(1, 1, report.titre, "titre", span=3)
     lines = (
         ("Destinataire", report.destinataire),
         ("Code du destinataire", report.recipient_code),
         ("Courriel", report.email or "non communiqué"),
         ("Bailleur (SIREN)", report.bailleur),
-        ("Année du bilan", report.annee),
+        ("Année du bilan", str(report.annee)),
         ("Périmètre", report.perimetre),
-        ("Date de génération", generated_at.strftime("%d/%m/%Y %H:%M")),
+        (f"Date de génération ({PARIS_LABEL})", paris(generated_at)),
         ("Exécution qui a généré ce fichier", run_id),
         ("Version de la trame", TEMPLATE_VERSION),
         ("Empreinte du contenu", report.fingerprint),
     )
     for row, (label, value) in enumerate(lines, start=3):
-        _put(ws, row, 1, label, "libellé")
-        _put(ws, row, 2, value, "texte")
+        page.put(row, 1, label, "libellé")
+        page.put(row, 2, value, "texte")
     row = 3 + len(lines)
-    _put(
-        ws,
+    page.put(
         row,
         1,
         "Ce fichier n'est réécrit que lorsque ses chiffres changent : la date et l'exécution "
         "indiquées sont celles de sa dernière génération.",
         "note",
+        span=3,
     )
     row += 2
-    _put(ws, row, 1, "Fichiers déposés par le bailleur à l'origine des chiffres", "titre tableau")
+    page.put(row, 1, "Fichiers déposés par le bailleur à l'origine des chiffres", "titre tableau", span=3)
     row += 1
-    for col, header in enumerate(("Fichier", "Empreinte SHA-256", "Déposé le"), start=1):
-        _put(ws, row, col, header, "en-tête")
+    for col, header in enumerate(("Fichier", "Empreinte SHA-256", f"Déposé le ({PARIS_LABEL})"), start=1):
+        page.put(row, col, header, "en-tête")
     for source in report.sources:
         row += 1
         for col, value in enumerate(source, start=1):
-            _put(ws, row, col, value, "cellule text")
+            page.put(row, col, value, "cellule text")
     if not report.sources:
-        _put(
-            ws,
+        page.put(
             row + 1,
             1,
             "Consolidation de plusieurs bailleurs : voir les trames de chaque bailleur.",
             "note",
+            span=3,
         )
-    _widths(ws, {1: 40, 2: 70, 3: 20})
+    page.finish()
     _header_footer(ws, report, landscape=True)
 
 
 def _write_notice(wb: Workbook, report: Report) -> None:
     ws = wb.create_sheet("Notice")
-    _put(ws, 1, 1, "Notice : comment lire ce document", "titre")
+    page = Page(ws, {1: 28, 2: 95})
+    page.put(1, 1, "Notice : comment lire ce document", "titre", span=2)
     for col, header in enumerate(("Indicateur", "Définition"), start=1):
-        _put(ws, 3, col, header, "en-tête")
+        page.put(3, col, header, "en-tête")
     for row, (label, explanation) in enumerate(report.notice, start=4):
-        _put(ws, row, 1, label, "libellé")
-        _put(ws, row, 2, explanation, "texte")
-    _widths(ws, {1: 30, 2: 100})
+        page.put(row, 1, label, "libellé")
+        page.put(row, 2, explanation, "texte")
+    page.finish()
     ws.freeze_panes = "A4"
     ws.print_title_rows = "3:3"
     _header_footer(ws, report, landscape=True)
@@ -253,18 +241,20 @@ def _write_notice(wb: Workbook, report: Report) -> None:
 
 def render(report: Report, run_id: str, generated_at: dt.datetime) -> bytes:
     """The workbook's bytes: deterministic for a given (report, run_id, generated_at)."""
-    wb = Workbook()
-    _register_styles(wb)
+    wb = new_workbook()
+    register_styles(wb)
     _write_cover(wb, report, run_id, generated_at)
-    for sheet in report.sheets:
-        _write_sheet(wb, sheet, report)
+    for index, sheet in enumerate(report.sheets, start=1):
+        _write_sheet(wb, sheet, report, index)
     _write_notice(wb, report)
     wb.properties.creator = "Pipeline gestion en flux"
     wb.properties.title = report.titre
     wb.properties.created = wb.properties.modified = generated_at.replace(
         tzinfo=None, microsecond=0
     )
-    wb.calculation = CalcProperties(fullCalcOnLoad=False)
+    # Totals of filterable tables are formulas written without a cached value: computed on load.
+    filterable = any(t.filterable for sheet in report.sheets for t in sheet.tables)
+    wb.calculation = CalcProperties(fullCalcOnLoad=filterable)
     buffer = io.BytesIO()
     with _StableZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         _InMemoryExcelWriter(wb, archive).write_data()

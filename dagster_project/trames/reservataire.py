@@ -9,10 +9,9 @@ from __future__ import annotations
 import polars as pl
 
 from dagster_project.trames import categories
-from dagster_project.trames.common import safe_stem, sources, split_departements
+from dagster_project.trames.common import bailleur_report, split_departements
 from dagster_project.trames.loader import BailleurMarts
-from dagster_project.trames.model import PCT, TEXT, Column, Report, Sheet, Table
-from dagster_project.trames.notice import notice
+from dagster_project.trames.model import PCT, TEXT, Field, Ratio, Report, Sheet, Table, table
 from dagster_project.trames.tables import (
     as_int,
     ecart_affiche,
@@ -38,26 +37,17 @@ _TOURS = {
 
 
 def perimetres_table(perimetres: pl.DataFrame) -> Table:
-    rows = tuple(
+    return table(
+        "Vos conventions de réservation et vos droits sur le flux",
         (
-            PERIMETRES.get(text(row["perimetre_type"]), text(row["perimetre_type"])),
-            text(row["perimetre_code"]),
-            (row["taux_flux"] or 0) / 100,
-            as_int(row["flux_net_perimetre"]),
-            round_half_up(row["droit"]),
-        )
-        for row in sorted_rows(perimetres, "perimetre_type", "perimetre_code")
-    )
-    return Table(
-        title="Vos conventions de réservation et vos droits sur le flux",
-        columns=(
-            Column("Périmètre", TEXT, 16),
-            Column("Code", TEXT, 14),
-            Column("Taux conventionnel", PCT),
-            Column("Flux net du périmètre"),
-            Column("Droit (arrondi)"),
+            Field("Périmètre", lambda r: PERIMETRES.get(text(r["perimetre_type"]), text(r["perimetre_type"])), TEXT),
+            Field("Code", lambda r: text(r["perimetre_code"]), TEXT),
+            Field("Taux conventionnel", lambda r: (r["taux_flux"] or 0) / 100, PCT),
+            Field("Flux net du périmètre", lambda r: as_int(r["flux_net_perimetre"])),
+            Field("Droit (arrondi)", lambda r: round_half_up(r["droit"])),
         ),
-        rows=rows,
+        sorted_rows(perimetres, "perimetre_type", "perimetre_code"),
+        total=None,
         note="Le droit total est arrondi après addition des droits non arrondis des conventions.",
     )
 
@@ -87,20 +77,21 @@ def bilan_table(bilan: dict) -> Table:
 
 def tours_table(bilan: dict) -> Table:
     total = as_int(bilan["tours"])
-    rows = tuple(
-        (label, as_int(bilan[_TOURS[code]]), share(as_int(bilan[_TOURS[code]]), total))
-        for code, label in categories.issues()
-        if code in _TOURS
-    )
-    return Table(
-        title="Tours de commercialisation par issue (échecs par motif)",
-        columns=(
-            Column("Issue", TEXT, 40),
-            Column("Nombre de tours"),
-            Column("Part des tours", PCT),
+    # The total counts every tour of the mart, whatever its issue, not only the issues listed.
+    return table(
+        "Tours de commercialisation par issue (échecs par motif)",
+        (
+            Field("Issue", lambda r: r[1], TEXT),
+            Field("Nombre de tours", lambda r: as_int(bilan[_TOURS[r[0]]])),
+            Field(
+                "Part des tours",
+                lambda r: share(as_int(bilan[_TOURS[r[0]]]), total),
+                PCT,
+                Ratio("Nombre de tours", "Nombre de tours"),
+            ),
         ),
-        rows=rows,
-        total=("Total", total, share(total, total)),
+        (issue for issue in categories.issues() if issue[0] in _TOURS),
+        sums={"Nombre de tours": total},
     )
 
 
@@ -115,19 +106,17 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
         recipient.get("departement")
     )
     nom = text(recipient.get("recipient_nom")) or text(bilan.get("reservataire_nom")) or code
-    return Report(
+    return bailleur_report(
+        b,
+        recipient,
         kind="RESERVATAIRE",
-        relpath=f"{b.siren}/reservataires/{safe_stem(code)}.xlsx",
-        annee=b.annee,
+        folder="reservataires",
         titre=f"Bilan {b.annee} de la gestion en flux – trame réservataire",
         destinataire=nom,
-        bailleur=b.siren,
         perimetre=", ".join(departements),
-        recipient_code=code,
         departement=",".join(departements),
         email=text(recipient.get("email")) or text(bilan.get("email")),
-        sources=sources(b),
-        notice=notice(
+        notice_keys=(
             "flux_net",
             "taux",
             "droit",

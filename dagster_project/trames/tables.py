@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from dagster_project.trames import categories
-from dagster_project.trames.model import PCT, TEXT, Chart, Column, Table, Value
+from dagster_project.trames.model import PCT, TEXT, Chart, Field, Ratio, Table, Value, table
 
 
 def round_half_up(value: float | None) -> int | None:
@@ -70,40 +70,40 @@ def _breakdown_rows(dimension: str, cells: list[dict]) -> list[tuple[str, str, i
     return rows
 
 
+PROPOSES, ATTRIBUES = "Logements proposés", "Logements attribués"
+
+
+def counts(get=lambda r: r) -> tuple[Field, Field]:
+    """The two counts of every consolidation, read from ``get(record)``'s keys."""
+    return (
+        Field(PROPOSES, lambda r: as_int(get(r).get("proposes"))),
+        Field(ATTRIBUES, lambda r: as_int(get(r).get("attribues"))),
+    )
+
+
 def breakdown_table(dimension: str, title: str, cells: list[dict]) -> Table:
     """One legal breakdown: proposés and attribués per category, with shares and a total."""
-    rows = _breakdown_rows(dimension, cells)
-    total_p = sum(r[2] for r in rows)
-    total_a = sum(r[3] for r in rows)
-    with_code = dimension == "commune"
-    head = (
-        (Column("Code INSEE", TEXT, 12), Column("Commune", TEXT, 28))
-        if with_code
-        else (Column(title, TEXT, 28),)
+    rows = [
+        dict(code=code, label=label, proposes=p, attribues=a)
+        for code, label, p, a in _breakdown_rows(dimension, cells)
+    ]
+    total_p = sum(r["proposes"] for r in rows)
+    total_a = sum(r["attribues"] for r in rows)
+    # The commune's INSEE code goes last: the five breakdowns, stacked on one sheet, keep the
+    # same columns (label, counts, shares) and so the same widths.
+    code = (Field("Code INSEE", lambda r: r["code"], TEXT),) if dimension == "commune" else ()
+    fields = (
+        Field(title, lambda r: r["label"], TEXT),
+        *counts(),
+        Field("Part des proposés", lambda r: share(r["proposes"], total_p), PCT, Ratio(PROPOSES, PROPOSES)),
+        Field("Part des attribués", lambda r: share(r["attribues"], total_a), PCT, Ratio(ATTRIBUES, ATTRIBUES)),
+        *code,
     )
-    columns = (
-        *head,
-        Column("Logements proposés"),
-        Column("Logements attribués"),
-        Column("Part des proposés", PCT),
-        Column("Part des attribués", PCT),
-    )
-    body = tuple(
-        ((code, label) if with_code else (label,)) + (p, a, share(p, total_p), share(a, total_a))
-        for code, label, p, a in rows
-    )
-    total = (("Total", "") if with_code else ("Total",)) + (
-        total_p,
-        total_a,
-        share(total_p, total_p),
-        share(total_a, total_a),
-    )
-    chart = Chart(f"Logements proposés et attribués – {title}", (1, 2))
-    return Table(
-        title=f"Ventilation : {title}",
-        columns=columns,
-        rows=body,
-        total=total,
+    chart = Chart(f"Logements proposés et attribués – {title}", (PROPOSES, ATTRIBUES))
+    return table(
+        f"Ventilation : {title}",
+        fields,
+        rows,
         chart=chart if dimension == "typologie" else None,
     )
 
@@ -119,66 +119,86 @@ def breakdown_tables(cells: pl.DataFrame) -> tuple[Table, ...]:
     )
 
 
+SOUSTRAITS = "Logements soustraits du flux"
+RELOGEMENTS = "Attributions au titre des relogements"
+
+
 def soustraits_table(soustraits: pl.DataFrame, departements: Iterable[str]) -> Table:
     """Dwellings subtracted from the flux and rehousing attributions, by catégorie d'opération."""
     labels = categories.departements()
-    rows: list[tuple[Value, ...]] = []
+    records = []
     for dep in sorted(set(departements)):
         cells = {
             row["categorie_operation"]: row
             for row in soustraits.filter(pl.col("departement") == dep).iter_rows(named=True)
         }
         for code, label in categories.categories_operation():
-            row = cells.get(code, {})
-            rows.append(
-                (
-                    f"{dep} – {labels.get(dep, dep)}",
-                    label,
-                    as_int(row.get("soustraits")),
-                    as_int(row.get("attributions_relogement")),
-                )
-            )
-    return Table(
-        title="Logements soustraits du flux et attributions au titre des relogements",
-        columns=(
-            Column("Département", TEXT, 24),
-            Column("Catégorie d'opération", TEXT, 50),
-            Column("Logements soustraits du flux"),
-            Column("Attributions au titre des relogements"),
-        ),
-        rows=tuple(rows),
-        total=("Total", "", sum(r[2] for r in rows), sum(r[3] for r in rows)),
-    )
-
-
-def detail_table(detail: pl.DataFrame) -> Table:
-    """Per-destination detail of a territorial consolidation."""
-    labels = categories.categories_reservataire()
-    special = {"BAILLEUR": "Contingent du bailleur (non réservé, repris)", "HORS_FLUX": "Hors flux"}
-    rows = tuple(
+            records.append((f"{dep} – {labels.get(dep, dep)}", label, cells.get(code, {})))
+    return table(
+        "Logements soustraits du flux et attributions au titre des relogements",
         (
-            text(row["reservataire_code"]),
-            text(row.get("reservataire_nom")) or special.get(row["reservataire_code"], ""),
-            labels.get(
-                text(row.get("reservataire_categorie")), special.get(row["reservataire_code"], "")
-            ),
-            as_int(row["proposes"]),
-            as_int(row["attribues"]),
-        )
-        for row in sorted_rows(detail, "reservataire_code")
-    )
-    return Table(
-        title="Détail par réservataire",
-        columns=(
-            Column("Code", TEXT, 14),
-            Column("Réservataire", TEXT, 36),
-            Column("Catégorie", TEXT, 30),
-            Column("Logements proposés"),
-            Column("Logements attribués"),
+            Field("Département", lambda r: r[0], TEXT, cap=24),
+            Field("Catégorie d'opération", lambda r: r[1], TEXT, cap=56),
+            Field(SOUSTRAITS, lambda r: as_int(r[2].get("soustraits"))),
+            Field(RELOGEMENTS, lambda r: as_int(r[2].get("attributions_relogement"))),
         ),
-        rows=rows,
-        total=("Total", "", "", sum(r[3] for r in rows), sum(r[4] for r in rows)),
-        note="« Hors flux » : logements soustraits du flux, hors consolidation.",
+        records,
+    )
+
+
+BAILLEUR_LABEL = "Contingent du bailleur (non réservé, repris)"
+HORS_FLUX = "HORS_FLUX"
+DETAIL_TOTAL = "Total des lignes"
+
+
+def detail_table(detail: list[dict]) -> Table:
+    """Per-destination detail of a territorial consolidation (hors flux apart)."""
+    labels = categories.categories_reservataire()
+
+    def own(r: dict) -> str:
+        return BAILLEUR_LABEL if r["reservataire_code"] == "BAILLEUR" else ""
+
+    # Label first, counts next, codes last: the tables stacked above and below (labelled
+    # figures) share their first three columns, and so their widths, with this one.
+    return table(
+        "Détail par réservataire",
+        (
+            Field("Réservataire", lambda r: text(r.get("reservataire_nom")) or own(r), TEXT),
+            *counts(),
+            Field(
+                "Catégorie",
+                lambda r: labels.get(text(r.get("reservataire_categorie")), own(r)),
+                TEXT,
+            ),
+            Field("Code", lambda r: text(r["reservataire_code"]), TEXT),
+        ),
+        detail,
+        total=DETAIL_TOTAL,
+    )
+
+
+def reconciliation_table(consolidated: dict, detail: list[dict]) -> Table:
+    """From the detail's total to the consolidated figures, line by line: a dwelling proposed to
+    several destinations in turn counts once for each in the detail, once in the consolidation."""
+    lines = {p: sum(as_int(r.get(p)) for r in detail) for p in ("proposes", "attribues")}
+    distinct = {p: as_int(consolidated.get(p)) for p in ("proposes", "attribues")}
+    return table(
+        "Rapprochement du détail et du bilan consolidé",
+        (Field("Ligne", lambda r: r[0], TEXT, cap=56), *counts(lambda r: r[1])),
+        (
+            (f"{DETAIL_TOTAL} du détail par réservataire", lines),
+            (
+                "moins : logements comptés pour plusieurs destinataires (proposés à l'un "
+                "puis à un autre)",
+                {p: distinct[p] - lines[p] for p in lines},
+            ),
+            ("= logements distincts du bilan consolidé", distinct),
+            (
+                "Logements soustraits du flux (hors flux), comptés à part",
+                {p: as_int(consolidated.get(f"hors_flux_{p}")) for p in lines},
+            ),
+        ),
+        total=None,
     )
 
 
@@ -189,9 +209,14 @@ def key_figures(
     note: str | None = None,
 ) -> Table:
     """Labelled figures: (indicator, number, share) rows."""
-    return Table(
-        title=title,
-        columns=(Column("Indicateur", TEXT, 56), Column("Nombre"), Column(share_header, PCT)),
-        rows=tuple(figures),
+    return table(
+        title,
+        (
+            Field("Indicateur", lambda r: r[0], TEXT, cap=56),
+            Field("Nombre", lambda r: r[1]),
+            Field(share_header, lambda r: r[2], PCT),
+        ),
+        figures,
+        total=None,
         note=note,
     )

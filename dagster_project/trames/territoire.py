@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import polars as pl
 
-from dagster_project.trames.common import safe_stem, sources
+from dagster_project.trames.common import bailleur_report
 from dagster_project.trames.loader import BailleurMarts
 from dagster_project.trames.model import Report, Sheet, Table
-from dagster_project.trames.notice import notice
 from dagster_project.trames.tables import (
+    HORS_FLUX,
     as_int,
     breakdown_tables,
     detail_table,
     key_figures,
+    reconciliation_table,
     share,
+    sorted_rows,
     text,
 )
 
@@ -83,13 +85,19 @@ def consolidated_sheets(
     b: BailleurMarts, code: str, types: tuple[str, ...], row: dict
 ) -> tuple[Sheet, ...]:
     """The sheets an EPCI/EPT and the State share: consolidation, detail, breakdowns."""
-    detail = territory_rows(b, "mart_bilan_territoire_detail", code, types)
+    detail = [
+        r
+        for r in sorted_rows(
+            territory_rows(b, "mart_bilan_territoire_detail", code, types), "reservataire_code"
+        )
+        if r["reservataire_code"] != HORS_FLUX
+    ]
     ventilation = territory_rows(b, "mart_territoire_ventilation", code, types)
     return (
         Sheet(
             "Bilan consolidé",
             f"Bilan {b.annee} consolidé – {text(row.get('territoire_nom')) or code}",
-            (consolidated_table(row), detail_table(detail)),
+            (consolidated_table(row), detail_table(detail), reconciliation_table(row, detail)),
         ),
         Sheet(
             "Ventilations",
@@ -112,19 +120,18 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
     row = rows.row(0, named=True)
     nom = text(recipient.get("recipient_nom")) or text(row.get("territoire_nom")) or code
     kind = TERRITOIRES.get(text(row.get("territoire_type")), "")
-    return Report(
+    return bailleur_report(
+        b,
+        recipient,
         kind="EPCI_EPT",
-        relpath=f"{b.siren}/epci/{safe_stem(code)}.xlsx",
-        annee=b.annee,
+        folder="epci",
+        code=code,
+        recipient_code=code,
         titre=f"Bilan {b.annee} de la gestion en flux – trame {kind} (consolidation tous réservataires)",
         destinataire=nom,
-        bailleur=b.siren,
         perimetre=f"{kind} {nom} ({code}) : logements situés dans les communes du territoire",
-        recipient_code=code,
         territoire=code,
-        email=text(recipient.get("email")),
-        sources=sources(b),
-        notice=notice(
+        notice_keys=(
             "territoire", "detail_reservataire", "part_etat", "hors_qpv", "ventilations", "sources"
         ),
         sheets=consolidated_sheets(b, code, types, row),

@@ -20,7 +20,7 @@ class TramesConfig(dg.Config):
 
 @dg.asset(
     key="trames",
-    group_name="rapports",
+    group_name="trames",
     deps=[*MARTS, "quality_scorecard", "statut_bailleurs", "published_marts"],
     kinds={"excel"},
     description=(

@@ -59,8 +59,8 @@ def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: D
     keep_parse_state(invocation.target_path, p.dbt_artifacts)  # dbt has exited, successfully
 
 
-@cache
-def flux_dbt_assets() -> dg.AssetsDefinition:
+def _dbt_assets(name: str, **selection: str) -> dg.AssetsDefinition:
+    """One `dbt build` asset definition over the models ``selection`` picks (select/exclude)."""
     project = dbt_project()
 
     @dbt_assets(
@@ -68,31 +68,24 @@ def flux_dbt_assets() -> dg.AssetsDefinition:
         project=project,
         dagster_dbt_translator=translator(),
         pool=DUCKDB_WRITER_POOL,
-        name="flux_dbt",
-        exclude=" ".join([REGIONAL_SELECTION, *reference_data_tests(project.manifest_path)]),
+        name=name,
+        **selection,
     )
-    def _flux_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
         yield from _dbt_build(context, dbt, config)
 
-    return _flux_dbt
+    return _build
+
+
+@cache
+def flux_dbt_assets() -> dg.AssetsDefinition:
+    exclusions = [REGIONAL_SELECTION, *reference_data_tests(dbt_project().manifest_path)]
+    return _dbt_assets("flux_dbt", exclude=" ".join(exclusions))
 
 
 @cache
 def regional_dbt_assets() -> dg.AssetsDefinition:
-    project = dbt_project()
-
-    @dbt_assets(
-        manifest=project.manifest_path,
-        project=project,
-        dagster_dbt_translator=translator(),
-        pool=DUCKDB_WRITER_POOL,
-        name="flux_dbt_regional",
-        select=REGIONAL_SELECTION,
-    )
-    def _regional(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-        yield from _dbt_build(context, dbt, config)
-
-    return _regional
+    return _dbt_assets("flux_dbt_regional", select=REGIONAL_SELECTION)
 
 
 def defs() -> dg.Definitions:

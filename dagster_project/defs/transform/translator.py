@@ -1,4 +1,5 @@
-"""How dbt resources become Dagster assets: sources onto the ingestion assets, groups by folder."""
+"""How dbt resources become Dagster assets: sources onto the ingestion assets, groups by folder,
+and dbt tests as asset checks that say in French what they check."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator
+
+from dagster_project.defs.transform.check_descriptions import describe_test
 
 # contracts.md §5: the ingestion assets that write the raw store are `raw/<table>`.
 RAW_PREFIX = "raw"
@@ -36,3 +39,11 @@ class FluxDbtTranslator(DagsterDbtTranslator):
             fqn = dbt_resource_props["fqn"]
             return fqn[1] if len(fqn) > 2 else None
         return super().get_group_name(dbt_resource_props)
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """dagster-dbt reads a check's description from the test's ``meta``; ours is the dbt
+        test's own ``description`` (shown in dbt docs too), or one said from its kind."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=describe_test(manifest["nodes"][unique_id]))

@@ -13,7 +13,11 @@ perimetres as (
         conventions.*,
         case perimetre_type
             when 'DEPARTEMENT' then perimetre_code
-            when 'COMMUNE' then (select c.departement from {{ ref('dim_commune') }} as c where c.commune_insee = perimetre_code)
+            when 'COMMUNE' then (
+                select c.departement from {{ ref('dim_code_commune') }} as k
+                inner join {{ ref('dim_commune') }} as c on c.commune_insee = k.commune_insee
+                where {{ code_commune_valide('k', 'perimetre_code', 'annee') }}
+            )
             when 'EPCI' then (select min(c.departement) from {{ ref('dim_commune') }} as c where c.epci_siren = perimetre_code)
             when 'EPT' then (select min(c.departement) from {{ ref('dim_commune') }} as c where c.ept_siren = perimetre_code)
         end as perimetre_departement

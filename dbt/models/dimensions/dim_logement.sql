@@ -22,6 +22,12 @@ periodes as (
 
 qpv as (
     select valeur, cast(qpv as boolean) as qpv from {{ ref('ref_qpv') }}
+),
+
+-- A code valid in the bilan year but no longer a commune's (merged since) counts under the
+-- reference-year commune that absorbed it; the code as dropped is kept.
+codes as (
+    select * from {{ ref('dim_code_commune') }}
 )
 
 select
@@ -29,7 +35,8 @@ select
     l.annee,
     l.logement_id,
     l.rpls_id,
-    l.commune_insee,
+    coalesce(k.commune_insee, l.commune_insee) as commune_insee,
+    l.commune_insee as commune_insee_depose,
     coalesce(c.commune_parent, {{ nr }}) as commune,
     c.commune_nom,
     coalesce(c.departement, {{ nr }}) as departement,
@@ -53,7 +60,8 @@ select
     l._source_sha256,
     l._row_number
 from logements as l
-left join {{ ref('dim_commune') }} as c on c.commune_insee = l.commune_insee
+left join codes as k on {{ code_commune_valide('k', 'l.commune_insee', 'l.annee') }}
+left join {{ ref('dim_commune') }} as c on c.commune_insee = k.commune_insee
 left join typologies as t on t.valeur = upper(l.typologie)
 left join financements as f on f.valeur = upper(l.financement)
 left join qpv as q on q.qpv = l.qpv

@@ -9,7 +9,10 @@ with communes as (
 ),
 
 communes_qpv as (
-    select distinct commune_insee from {{ ref('stg_logements') }} where qpv
+    select distinct k.commune_insee
+    from {{ ref('stg_logements') }} as l
+    inner join {{ ref('dim_code_commune') }} as k on {{ code_commune_valide('k', 'l.commune_insee', 'l.annee') }}
+    where l.qpv
 ),
 
 epci as (

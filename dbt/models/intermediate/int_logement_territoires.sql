@@ -3,8 +3,8 @@
 -- included) and of the territorial consolidations. Unknown communes only get their
 -- NON_RENSEIGNE département.
 with logements as (
-    select l.bailleur_siren, l.annee, l.logement_id, l.commune_insee, l.commune, l.departement,
-        l.epci_siren, l.ept_siren
+    select l.bailleur_siren, l.annee, l.logement_id, l.commune_insee, l.commune_insee_depose,
+        l.commune, l.departement, l.epci_siren, l.ept_siren
     from {{ ref('int_logements_avec_tours') }} as l
 )
 
@@ -23,3 +23,8 @@ union all
 -- A convention on one Paris arrondissement covers only that arrondissement.
 select bailleur_siren, annee, logement_id, 'COMMUNE', commune_insee
 from logements where commune_insee <> commune
+union all
+-- A convention on a commune merged since (its code still valid in N) covers only the
+-- dwellings dropped with that code.
+select bailleur_siren, annee, logement_id, 'COMMUNE', commune_insee_depose
+from logements where commune_insee_depose <> commune_insee

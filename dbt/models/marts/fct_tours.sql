@@ -115,6 +115,7 @@ select
     case when f.est_reprise_apres_carence then f.precedent_reprise_imputee end as reprise_imputee,
     coalesce(l.dans_assiette, true) as dans_assiette,
     l.commune_insee,
+    l.commune_insee_depose,
     coalesce(l.commune, {{ nr }}) as commune,
     coalesce(l.departement, {{ nr }}) as departement,
     l.epci_siren,

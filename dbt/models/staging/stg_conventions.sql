@@ -11,6 +11,7 @@ select
     cast(perimetre_code as varchar) as perimetre_code,
     cast(taux_flux as double) as taux_flux,
     cast(reprise_imputee as boolean) as reprise_imputee,
+    cast(report_ecart as boolean) as report_ecart,
     cast(date_effet as date) as date_effet,
     cast(date_fin as date) as date_fin,
     nullif(trim(cast(email as varchar)), '') as email,
