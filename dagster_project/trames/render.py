@@ -204,22 +204,27 @@ def _write_cover(wb: Workbook, report: Report, run_id: str, generated_at: dt.dat
         span=3,
     )
     row += 2
-    page.put(row, 1, "Fichiers déposés par le bailleur à l'origine des chiffres", "titre tableau", span=3)
-    row += 1
-    for col, header in enumerate(("Fichier", "Empreinte SHA-256", f"Déposé le ({PARIS_LABEL})"), start=1):
-        page.put(row, col, header, "en-tête")
-    for source in report.sources:
-        row += 1
-        for col, value in enumerate(source, start=1):
-            page.put(row, col, value, "cellule text")
-    if not report.sources:
+    if not report.sources:  # regional trames: the sources are each bailleur's
+        page.put(row, 1, "Fichiers à l'origine des chiffres", "titre tableau", span=3)
         page.put(
             row + 1,
             1,
-            "Consolidation de plusieurs bailleurs : voir les trames de chaque bailleur.",
+            "Consolidation de plusieurs bailleurs : les fichiers déposés sont indiqués sur la "
+            "page de garde des trames de chaque bailleur.",
             "note",
             span=3,
         )
+    else:
+        page.put(row, 1, "Fichiers déposés par le bailleur à l'origine des chiffres", "titre tableau",
+                 span=3)
+        row += 1
+        for col, header in enumerate(("Fichier", "Empreinte SHA-256", f"Déposé le ({PARIS_LABEL})"),
+                                     start=1):
+            page.put(row, col, header, "en-tête")
+        for source in report.sources:
+            row += 1
+            for col, value in enumerate(source, start=1):
+                page.put(row, col, value, "cellule text")
     page.finish()
     _header_footer(ws, report, landscape=True)
 
