@@ -31,6 +31,7 @@ import polars as pl
 
 from dagster_project.atomic import write_parquet
 from dagster_project.ingest.contract import sheets
+from dagster_project.ingest.naming import parse_file_name
 from dagster_project.settings import Paths
 
 ACCEPTE, ACCEPTE_AVEC_AVERTISSEMENTS, REJETE, ABSENT = (
@@ -108,14 +109,20 @@ def _order(f: dict) -> tuple:
     return (f["depose_le"], f["chemin"])
 
 
+def _meant_for(f: dict, sheet: str) -> bool:
+    """Whether a rejected file concerns ``sheet``: it holds that sheet or, when it could not be
+    read at all, its name names that sheet (``_tours.csv``) or none (a workbook: any sheet)."""
+    if f["feuilles"]:
+        return sheet in f["feuilles"]
+    named = parse_file_name(f["nom_fichier"] or "").sheet
+    return named is None or named == sheet
+
+
 def _sheet_row(siren: str, annee: int, sheet: str, files: list[dict]) -> dict:
     """``files``: the bailleur's files in drop order (oldest first)."""
     carrying = [f for f in files if sheet in (f["feuilles"] or [])]
     accepted = [f for f in carrying if f["statut"] != REJETE]
-    # A file that could not be read at all (no sheet known) may have been meant for any sheet.
-    rejected = [
-        f for f in files if f["statut"] == REJETE and (sheet in (f["feuilles"] or []) or not f["feuilles"])
-    ]
+    rejected = [f for f in files if f["statut"] == REJETE and _meant_for(f, sheet)]
     counted = accepted[-1] if accepted else (rejected[-1] if rejected else None)
     later = [f for f in rejected if accepted and _order(f) > _order(counted)]
     return {

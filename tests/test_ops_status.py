@@ -114,6 +114,19 @@ def test_a_later_accepted_drop_replaces_a_rejected_one_and_unreadable_files_coun
     assert unreadable["feuilles_rejetees"] == "logements, tours, conventions"
 
 
+def test_an_unreadable_csv_concerns_only_the_sheet_its_name_names():
+    """Regression: a junk ``…_tours.csv`` (or ``.csv.bak``) dropped after a complete set was told
+    to the bailleur as a rejected drop of all four sheets."""
+    junk = log(
+        fichier("111111111", "a/classeur.xlsx", ALL, depose_le=D1),
+        fichier("111111111", "a/111111111_2024_tours.csv.bak", [], statut=REJETE, depose_le=D2),
+    )
+    versions = sheet_versions(junk).filter(pl.col("rejet_ulterieur").is_not_null())
+    assert versions["feuille"].to_list() == ["tours"]
+    b = row(bailleur_status(junk), "111111111")
+    assert b["statut"] == COMPLET and b["motif"].count("dépôt rejeté") == 1
+
+
 def test_years_and_unidentified_files_are_kept_apart():
     mixed = log(
         fichier("111111111", "a/2023.xlsx", ALL, annee=2023),
