@@ -14,7 +14,8 @@ from pathlib import Path
 
 from dagster_project.atomic import copy_file, write_bytes
 from dagster_project.envoi import journal, messages
-from dagster_project.envoi.plan import Courrier, safe
+from dagster_project.envoi.plan import Courrier
+from dagster_project.trames.common import safe_stem
 
 
 def _index(famille_code: str, courriers: list[Courrier]) -> str:
@@ -44,7 +45,7 @@ def export(courriers: list[Courrier], root: Path, writer: journal.Writer,
     """Write one folder per recipient; the number of folders."""
     by_recipient: dict[str, list[Courrier]] = defaultdict(list)
     for c in courriers:
-        by_recipient[f"{c.famille.lower()}_{safe(c.code)}"].append(c)
+        by_recipient[f"{c.famille.lower()}_{safe_stem(c.code)}"].append(c)
     if root.is_dir():
         shutil.rmtree(root)
     for folder_name, group in sorted(by_recipient.items()):

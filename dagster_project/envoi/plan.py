@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagster_project.envoi.adresses import Adresses, resolve
+from dagster_project.trames.common import safe_stem
 from dagster_project.trames.manifest import Entry, read_manifest
 
 # Trame kind → the recipient family that receives it (its message).
@@ -32,11 +33,6 @@ KIND_LABELS = {
 }
 
 
-def safe(code: str) -> str:
-    """A code usable in a file name on every system."""
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in code)
-
-
 @dataclass(frozen=True)
 class Piece:
     """One attached trame."""
@@ -49,7 +45,7 @@ class Piece:
         e = self.entry
         suffix = self.path.suffix
         label = KIND_LABELS.get(e.kind, e.kind.lower())
-        return f"Bilan{e.annee}_{e.bailleur_siren}_{label}_{safe(e.recipient_code)}{suffix}"
+        return f"Bilan{e.annee}_{e.bailleur_siren}_{label}_{safe_stem(e.recipient_code)}{suffix}"
 
     @property
     def content(self) -> str:
@@ -83,7 +79,7 @@ class Courrier:
 
     @property
     def slug(self) -> str:
-        return f"{self.bailleur_siren}_{self.famille.lower()}_{safe(self.code)}"
+        return f"{self.bailleur_siren}_{self.famille.lower()}_{safe_stem(self.code)}"
 
 
 def plan_year(year_dir: Path, reference: dict[tuple[str, str], str]) -> list[Courrier]:
