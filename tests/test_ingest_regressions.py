@@ -250,3 +250,15 @@ def test_an_unexpected_error_is_a_rejete_verdict_and_the_others_go_on(workspace,
     assert broken.statut == "REJETE" and Path(broken.rapport).is_file() and other.statut == "ACCEPTE"
     message = anomalies(workspace, broken.version)["message"][0]
     assert message.startswith("Le fichier n'a pas pu être lu") and "boom" not in message
+
+
+def test_a_file_dated_in_the_future_still_gets_a_verdict(workspace, monkeypatch):
+    """Regression: a copy carrying an mtime in 2030 was « en cours de dépôt » at every run, so it
+    never got a verdict (and each run waited the settle delay for it)."""
+    monkeypatch.setenv("FLUX_LANDING_SETTLE_SECONDS", "5")
+    path = write_csv(workspace.landing, "logements", sheets()["logements"])
+    future = dt.datetime(2030, 1, 1).timestamp()
+    os.utime(path, (future, future))
+    monkeypatch.setattr(pipeline.time, "sleep", lambda seconds: None)
+    (f,) = ingest(workspace).values()
+    assert f.statut == "ACCEPTE" and f.rapport is not None

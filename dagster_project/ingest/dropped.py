@@ -35,7 +35,11 @@ def settle_seconds() -> float:
 
 
 def is_settled(st: os.stat_result, now: float | None = None) -> bool:
-    return (time.time() if now is None else now) - st.st_mtime >= settle_seconds()
+    """Untouched for the settle delay. A writer leaves the mtime at about now: an mtime further
+    in the future than the delay comes from a copy or a skewed clock, not from a write, and
+    waiting for it would leave the file without a verdict until that date."""
+    age = (time.time() if now is None else now) - st.st_mtime
+    return age >= settle_seconds() or age < -settle_seconds()
 
 
 class StillWriting(Exception):
@@ -100,6 +104,10 @@ class DroppedFile:
                 refused = "droits de lecture insuffisants"
             except Outside:
                 refused = "son chemin mène hors du dossier de dépôt"
+            except FileNotFoundError:
+                raise  # removed meanwhile: the callers skip it
+            except OSError as error:  # an I/O error of the disk or the share
+                refused = f"illisible ({shorten(visible(error.strerror or type(error).__name__), 120)})"
             else:
                 if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
                     raise StillWriting(raw_chemin)

@@ -64,7 +64,7 @@ def scan_landing(landing: Path, previous: dict[str, list], ingested: Set[str] = 
                 scan.state[chemin] = before  # still being written: look again next time
             scan.settling.append(chemin)
             continue
-        except FileNotFoundError:
+        except OSError:  # removed meanwhile, or not even its metadata readable: the others go on
             continue
         scan.state[chemin] = [stat.st_size, stat.st_mtime_ns, dropped.sha256]
         if (not before or before[2] != dropped.sha256) and dropped.version not in ingested:

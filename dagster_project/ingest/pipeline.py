@@ -106,6 +106,8 @@ def survey(paths: Paths, file_paths: list[Path]) -> tuple[list[DroppedFile], lis
             young.append(path)
         except FileNotFoundError:
             log.info("Fichier retiré pendant la lecture du dépôt : %s", path)
+        except OSError as error:  # not even its metadata can be read: the others go on
+            log.warning("Entrée du dépôt illisible, ignorée : %s (%s)", path, error)
     pending: list[FileSummary] = []
     if young:
         time.sleep(settle_seconds())
