@@ -12,8 +12,6 @@ from dagster_project.ingest.text import fold, strip_accents
 _NAME = re.compile(r"^\s*(\d{9})[\s_-]+(\d{4})(?:[\s_.-]+(.*))?$", re.ASCII)  # digits 0-9 only
 SUPPORTED_EXTENSIONS = (".xlsx", ".csv")
 MIN_YEAR, MAX_YEAR = 2000, 2099
-# La Poste's SIREN has no valid Luhn key: the one known exception.
-LA_POSTE_SIREN = "356000000"
 
 
 @dataclass(frozen=True)
@@ -65,9 +63,7 @@ def plausible_year(annee: int) -> bool:
 
 
 def siren_checksum_ok(siren: str) -> bool:
-    """Luhn key of a SIREN (La Poste's excepted)."""
-    if siren == LA_POSTE_SIREN:
-        return True
+    """Luhn key of a SIREN (La Poste's 356000000, the exception of SIRETs, passes it)."""
     total = 0
     for i, ch in enumerate(reversed(siren)):
         d = int(ch) * (2 if i % 2 else 1)

@@ -12,7 +12,6 @@ import polars as pl
 
 from dagster_project.ingest import vocabulary
 from dagster_project.ingest.contract import Column
-from dagster_project.ingest.naming import LA_POSTE_SIREN
 from dagster_project.ingest.text import code, label_key
 
 # What each type expects, for the French messages ("… attendu").
@@ -98,7 +97,7 @@ def date_problem(s: pl.Expr) -> pl.Expr:
 
 
 def siren_key_ok(siren: pl.Expr) -> pl.Expr:
-    """Luhn key of 9-digit SIRENs (as ``naming.siren_checksum_ok``, La Poste's excepted)."""
+    """Luhn key of 9-digit SIRENs (as ``naming.siren_checksum_ok``)."""
     total = pl.lit(0)
     for i in range(9):
         digit = siren.str.slice(i, 1).cast(pl.Int32, strict=False)
@@ -106,7 +105,7 @@ def siren_key_ok(siren: pl.Expr) -> pl.Expr:
             digit = digit * 2
             digit = pl.when(digit > 9).then(digit - 9).otherwise(digit)
         total = total + digit
-    return ((total % 10) == 0) | (siren == LA_POSTE_SIREN)
+    return (total % 10) == 0
 
 
 def _boolean(s: pl.Expr, true: list[str], false: list[str]) -> tuple[pl.Expr, pl.Expr]:
