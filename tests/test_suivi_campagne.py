@@ -16,7 +16,7 @@ from dagster_project import status
 from dagster_project.demo import Scale, generate_campaign
 from dagster_project.demo.model import plan_bailleurs
 from dagster_project.demo.referentiel import bailleur_absent, referentiel, retardataires
-from dagster_project.documents.layout import clipped
+from dagster_project.documents.layout import FONT, clipped
 from dagster_project.ingest.dropped import landing_entries
 from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions
 from dagster_project.suivi import classeur, historique, rapport_bailleur, relances, tableau
@@ -146,6 +146,8 @@ def test_workbook_reads_back(campagne):
     assert ids["absent"] in dep77
     unattributed = wb["Fichiers non attribués"].iter_rows(min_row=classeur.HEADER_ROW + 1, values_only=True)
     assert sorted(r[0] for r in unattributed) == sorted(states["avril"].non_attribues["chemin"])
+    # widths are measured in the layout's font: it must be the workbook's default font too
+    assert wb._named_styles["Normal"].font.name == FONT
     for sheet in wb.worksheets:
         assert clipped(sheet) == [], sheet.title
 

@@ -27,10 +27,11 @@ from dagster_project.documents.layout import (
     text_width,
     width_for,
 )
-from dagster_project.reference import load_seed
 from dagster_project.suivi import echeances as ech
 from dagster_project.documents.dates import paris, paris_wall_time
+from dagster_project.documents.workbook import new_workbook
 from dagster_project.suivi.tableau import STATUTS, Suivi
+from dagster_project.trames.categories import departements
 
 HEADER_ROW = 4
 FEUILLES = {"previsionnel": "prévisionnel"}  # sheet codes as French words
@@ -209,14 +210,14 @@ def _legende(wb: Workbook, s: Suivi) -> None:
 
 
 def workbook_bytes(s: Suivi) -> bytes:
-    wb = Workbook()
+    wb = new_workbook()
     wb.remove(wb.active)
     rows = s.lignes.to_dicts()
     title = f"Suivi de la campagne des bilans {s.annee}"
     counts = ", ".join(f"{lib} : {s.count(code)}" for code, lib in STATUTS.items())
     _sheet(wb, "Tous les bailleurs",
            [title, *_echeances_lines(s), f"{len(rows)} bailleurs — {counts}."], COLONNES, rows)
-    noms = dict(load_seed("ref_departements").select("departement", "departement_nom").iter_rows())
+    noms = departements()
     for dep in sorted(noms):
         mine = [r for r in rows if dep in r["departements"].split(",")]
         _sheet(wb, f"Dép. {dep}", [f"{title} — {noms[dep]} ({dep})", *_echeances_lines(s),
