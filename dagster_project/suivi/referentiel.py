@@ -33,7 +33,9 @@ class Bailleur:
     @property
     def nom(self) -> str:
         """As shown to people: « SIGLE – Raison sociale », or the raison sociale alone."""
-        return f"{self.sigle} – {self.raison_sociale}" if self.sigle else self.raison_sociale
+        if self.sigle and self.sigle != self.raison_sociale:
+            return f"{self.sigle} – {self.raison_sociale}"
+        return self.raison_sociale
 
 
 @dataclass(frozen=True)

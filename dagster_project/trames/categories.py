@@ -11,7 +11,7 @@ from functools import cache
 import polars as pl
 
 from dagster_project.reference import load_seed
-from dagster_project.settings import SEEDS_DIR
+from dagster_project.suivi.referentiel import load_referentiel
 
 NON_RENSEIGNE = "NON_RENSEIGNE"
 
@@ -114,13 +114,5 @@ def territory_communes(territoire_code: str) -> frozenset[str]:
 
 @cache
 def bailleurs() -> dict[str, str]:
-    """SIREN → name of the bailleur (« sigle – raison sociale ») from the bailleurs reference,
-    empty while the campaign has none (``ref_bailleurs`` seed)."""
-    if not (SEEDS_DIR / "ref_bailleurs.csv").is_file():
-        return {}
-    seed = load_seed("ref_bailleurs")
-    sigles = seed["sigle"] if "sigle" in seed.columns else [None] * seed.height
-    names = {}
-    for siren, nom, sigle in zip(seed["bailleur_siren"], seed["raison_sociale"], sigles, strict=True):
-        names[siren] = f"{sigle} – {nom}" if sigle and nom and sigle != nom else nom or sigle or ""
-    return names
+    """SIREN → name of the bailleur, as the tracking shows it (``suivi.referentiel``)."""
+    return {siren: b.nom for siren, b in load_referentiel().bailleurs.items()}

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import polars as pl
 
+from dagster_project.suivi.referentiel import NON_REFERENCE
 from dagster_project.trames import categories
 from dagster_project.trames.common import departement_label, safe_stem
 from dagster_project.trames.loader import BailleurMarts
@@ -24,7 +25,7 @@ from dagster_project.trames.tables import (
 from dagster_project.trames.territoire import TERRITOIRES
 
 TOUS_LES_BAILLEURS = "Tous les bailleurs"
-NOT_REFERENCED = "(non référencé)"
+NOT_REFERENCED = f"({NON_REFERENCE})"
 
 
 def _concat(bailleurs: list[BailleurMarts], mart: str) -> pl.DataFrame:
