@@ -30,6 +30,7 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project.atomic import write_parquet
+from dagster_project.ingest import store
 from dagster_project.ingest.contract import sheets
 from dagster_project.ingest.naming import parse_file_name
 from dagster_project.settings import Paths
@@ -281,16 +282,24 @@ class Status:
         return Status(self.bailleurs.filter(year), self.feuilles.filter(year))
 
 
-def read_parquet_glob(folder: Path) -> pl.DataFrame | None:
-    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
-    if not files:
-        return None
-    return pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+def read_fichiers(p: Paths) -> pl.DataFrame:
+    """The raw store's file log (contracts §2), read as the ingestion reads it."""
+    return store.read_registry(p.raw_store)
 
 
-def read_fichiers(p: Paths) -> pl.DataFrame | None:
-    """The raw store's file log (contracts §2)."""
-    return read_parquet_glob(p.raw_store / "fichiers")
+def of_year(p: Paths, annee: int | None) -> Status:
+    """The status the run's ``statut_bailleurs`` asset wrote, for ``annee``; when the run did not
+    get that far, the status as ingestion leaves it (quality unknown)."""
+    written = read(p.status).of_year(annee)
+    if written.bailleurs.is_empty():
+        return compute(p, annee, with_quality=False)
+    return written
+
+
+def latest_annee(p: Paths) -> int | None:
+    """The most recent bilan year of the file log (the year a run without one works on)."""
+    value = read_fichiers(p)["annee"].max()
+    return int(value) if value is not None else None
 
 
 def compute(p: Paths, annee: int | None = None, *, with_quality: bool = True) -> Status:

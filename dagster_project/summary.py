@@ -45,15 +45,6 @@ class CampaignSummary:
         return self.status.bailleurs.height
 
 
-def year_status(p: Paths, annee: int | None) -> status.Status:
-    """The status the run's ``statut_bailleurs`` asset wrote, for ``annee``; when it did not
-    get that far, the status as ingestion leaves it (quality unknown)."""
-    written = status.read(p.status).of_year(annee)
-    if written.bailleurs.is_empty():
-        return status.compute(p, annee, with_quality=False)
-    return written
-
-
 def bailleur_lines(p: Paths, annee: int | None) -> list[str]:
     """One progress line per bailleur of the year, once ingestion is done (quality unknown)."""
     lines = []
@@ -61,13 +52,6 @@ def bailleur_lines(p: Paths, annee: int | None) -> list[str]:
         etat = r["statut_libelle"] if r["statut"] == status.COMPLET else status.short_reason(r)
         lines.append(f"    bailleur {r['bailleur_siren']} : {r['nb_fichiers']} fichier(s), {etat}")
     return lines
-
-
-def latest_annee(fichiers: pl.DataFrame | None) -> int | None:
-    if fichiers is None or fichiers.is_empty():
-        return None
-    value = fichiers.select(pl.col("annee").cast(pl.Int64, strict=False).max()).item()
-    return int(value) if value is not None else None
 
 
 def count_trames(folder: Path, since: datetime | None) -> tuple[int, int]:
@@ -87,12 +71,12 @@ def collect(
     failed_checks: list[FailedCheck],
     failed_steps: tuple[str, ...] = (),
 ) -> CampaignSummary:
-    annee = annee if annee is not None else latest_annee(status.read_fichiers(p))
+    annee = annee if annee is not None else status.latest_annee(p)
     written, total = count_trames(p.trames, run_started)
     return CampaignSummary(
         annee=annee,
         run_id=run_id,
-        status=year_status(p, annee),
+        status=status.of_year(p, annee),
         failed_checks=failed_checks,
         trames_ecrites=written,
         trames_total=total,

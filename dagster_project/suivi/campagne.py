@@ -24,19 +24,9 @@ class Refresh:
     rapports: dict[str, Path]  # SIREN → rapport de campagne (HTML)
 
 
-def latest_annee(p: Paths) -> int | None:
-    fichiers = status.read_fichiers(p)
-    if fichiers is None or fichiers["annee"].drop_nulls().is_empty():
-        return None
-    return int(fichiers["annee"].drop_nulls().max())
-
-
 def compute(p: Paths, annee: int, au: datetime | None = None) -> tableau.Suivi:
     """The tracking of ``annee`` from the status the run wrote (else as ingestion leaves it)."""
-    st = status.read(p.status).of_year(annee)
-    if st.bailleurs.is_empty():
-        st = status.compute(p, annee, with_quality=False)
-    return tableau.compute(p, st, status.read_fichiers(p), load_referentiel(), echeances(annee),
+    return tableau.compute(p, status.of_year(p, annee), status.read_fichiers(p), load_referentiel(), echeances(annee),
                            au or maintenant())
 
 

@@ -29,7 +29,7 @@ def _markdown(s) -> str:
 )
 def suivi_campagne(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     p = paths()
-    annee = run_annee(context.run.tags) or campagne.latest_annee(p)
+    annee = run_annee(context.run.tags) or status.latest_annee(p)
     if annee is None:
         return dg.MaterializeResult(metadata={"annee": 0, "note": "aucun fichier de bilan"})
     done = campagne.refresh(p, annee)
