@@ -262,3 +262,17 @@ def test_a_file_dated_in_the_future_still_gets_a_verdict(workspace, monkeypatch)
     monkeypatch.setattr(pipeline.time, "sleep", lambda seconds: None)
     (f,) = ingest(workspace).values()
     assert f.statut == "ACCEPTE" and f.rapport is not None
+
+
+def test_a_sheet_without_cell_ends_keeps_the_formula_scan_bounded():
+    """Regression (review): XML with no ``</c>`` was carried whole from block to block, each block
+    copying everything read so far: quadratic time on a forged sheet of the allowed size."""
+    from dagster_project.ingest.archive_zip import _CHUNK, _FormulaScan
+
+    scan = _FormulaScan()
+    junk = b"<row>" + b"x" * (_CHUNK - 5)
+    for _ in range(64):  # 4 MiB without a cell end
+        scan.feed(junk)
+        assert len(scan._carry) <= _FormulaScan.MAX_CARRY + _CHUNK
+    scan.feed(b'<c r="B7"><f>SUM(A1:A2)</f></c>')  # a formula after the junk is still seen
+    assert (scan.count, scan.uncached) == (1, ["B7"])

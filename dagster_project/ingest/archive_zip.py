@@ -148,6 +148,10 @@ class _FormulaScan:
     """Counts formula cells in a worksheet's XML, and lists those without a saved value."""
 
     MAX_LISTED = 1000
+    # A cell's XML is a few kB (Excel caps a formula at 8,192 characters): a longer stretch with
+    # no </c> holds no formula cell, and carrying it from block to block would copy it again at
+    # every block (quadratic on a forged sheet). Only its tail is kept, where a cell may begin.
+    MAX_CARRY = 1 << 20
 
     def __init__(self) -> None:
         self.count = 0
@@ -158,7 +162,7 @@ class _FormulaScan:
         data = self._carry + block
         end = data.rfind(b"</c>")
         if end < 0:
-            self._carry = data
+            self._carry = data if len(data) <= self.MAX_CARRY else data[-_CHUNK:]
             return
         end += 4
         done, self._carry = data[:end], data[end:]
