@@ -7,6 +7,7 @@ before the fix (stopped campaign, no verdict, or a wrong verdict).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import os
 import struct
@@ -15,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pytest
 import polars as pl
 
 from ingest_samples import ANNEE, SIREN, anomalies, csv_text, ingest, rules, sheets, write_csv, write_workbook
@@ -276,3 +278,17 @@ def test_a_sheet_without_cell_ends_keeps_the_formula_scan_bounded():
         assert len(scan._carry) <= _FormulaScan.MAX_CARRY + _CHUNK
     scan.feed(b'<c r="B7"><f>SUM(A1:A2)</f></c>')  # a formula after the junk is still seen
     assert (scan.count, scan.uncached) == (1, ["B7"])
+
+
+def test_bytes_changed_after_hashing_are_never_archived_under_the_old_hash(workspace):
+    """Regression (review): the archive copied the file again without checking it: bytes rewritten
+    between the hash and the copy were stored forever under the first hash."""
+    from dagster_project.ingest import store
+    from dagster_project.ingest.dropped import StillWriting
+
+    path = write_csv(workspace.landing, "logements", sheets()["logements"])
+    first = hashlib.sha256(path.read_bytes()).hexdigest()
+    path.write_text(path.read_text() + "L9;93066;oui;3;PLAI;1990\n")
+    with pytest.raises(StillWriting):
+        store.archive(path, workspace.landing, workspace.archive, first, ".csv")
+    assert not [f for f in workspace.archive.rglob("*") if f.is_file()]

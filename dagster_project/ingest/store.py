@@ -7,14 +7,14 @@ version: its presence means the version is fully ingested, so re-ingesting it is
 
 from __future__ import annotations
 
-import shutil
+import hashlib
 from pathlib import Path
 
 import polars as pl
 
 from dagster_project.atomic import atomic_target, write_parquet
 from dagster_project.ingest.contract import sheets
-from dagster_project.ingest.dropped import open_inside
+from dagster_project.ingest.dropped import StillWriting, open_inside
 from dagster_project.ingest.parsers import DTYPES
 
 FICHIERS = "fichiers"
@@ -130,9 +130,16 @@ def write_version(raw_store: Path, version: str, tables: dict[str, pl.DataFrame]
 
 
 def archive(source: Path, landing: Path, archive_dir: Path, sha256: str, extension: str) -> Path:
-    """Copy an accepted file byte for byte to ``archive/<sha[:2]>/<sha><ext>`` (once)."""
+    """Copy an accepted file byte for byte to ``archive/<sha[:2]>/<sha><ext>`` (once). The copy
+    is hashed as it is written: bytes that changed since the file was hashed and read raise
+    :class:`StillWriting` and are never archived under the wrong name."""
     target = archive_dir / sha256[:2] / f"{sha256}{extension}"
     if not target.exists():
         with open_inside(source, landing) as fh, atomic_target(target) as tmp, tmp.open("wb") as out:
-            shutil.copyfileobj(fh, out)
+            digest = hashlib.sha256()
+            while block := fh.read(1 << 20):
+                digest.update(block)
+                out.write(block)
+            if digest.hexdigest() != sha256:
+                raise StillWriting(str(source))
     return target
