@@ -61,7 +61,8 @@ from dagster_project.summary import (
 LAUNCH_TAG = "flux/lancement"
 # Written into <data>/.dagster/dagster.yaml: DuckDB has one writer, so every pool (there is
 # one, duckdb_writer) admits one step at a time, across all runs of the instance. The event log
-# is Dagster's SQLite one, in its default folder, with its engines kept (event_log.py).
+# is Dagster's SQLite one, in its default folder, with its engines kept
+# (private_api/dagster_sqlite_event_log.py).
 INSTANCE_YAML = """\
 # Généré par `python -m dagster_project.campaign instance` (dagster_project/campaign.py).
 # runs: one at a time per data folder (run_guard.py): the daemon's runs (sensor, schedule)
@@ -78,7 +79,7 @@ run_coordinator:
 run_monitoring:
   enabled: true
 event_log_storage:
-  module: dagster_project.event_log
+  module: dagster_project.private_api.dagster_sqlite_event_log
   class: PooledSqliteEventLogStorage
   config:
     base_dir: {event_log_dir}

@@ -4,15 +4,13 @@ checks, and a [choice] overridden through the run config."""
 from __future__ import annotations
 
 import json
-from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource
 
-from dagster_project.defs.transform.dbt_resource import PARTIAL_PARSE
 from dagster_project.defs.transform.definitions import DbtBuildConfig, defs, flux_dbt_assets
+from dagster_project.defs.transform.parse_state import PARTIAL_PARSE
 from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions
 from dagster_project.reference import load_seed
 from dagster_project.settings import Paths
@@ -71,9 +69,3 @@ def test_the_next_run_starts_from_the_last_parse_state(
     assert (p.dbt_artifacts / PARTIAL_PARSE).is_file()
     assert "Unable to do partial parsing" not in logs[1]
 
-
-def test_the_dbt_resource_overrides_still_exist_upstream() -> None:
-    # FluxDbtCliResource skips dagster-dbt's start-up work by overriding these private members:
-    # if dagster-dbt renames them, the overrides silently stop applying.
-    assert isinstance(vars(DbtCliResource)["_cli_version"], cached_property)
-    assert callable(vars(DbtCliResource)["_initialize_dbt_core_adapter"])

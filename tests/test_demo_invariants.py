@@ -159,7 +159,7 @@ def test_campaign_looks_like_a_real_one(campagne, tours):
     assert set(tours["origine"]) == {"RELOCATION", "MISE_EN_SERVICE"}
 
 
-@pytest.mark.parametrize("name", ["demo", "idf", "idf2"])
+@pytest.mark.parametrize("name", ["demo", "idf", "idf2", "fr"])
 def test_scales_give_the_announced_sizes(name):
     scale = SCALES[name]
     bailleurs = plan_bailleurs(scale, seed=3)

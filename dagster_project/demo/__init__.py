@@ -1,6 +1,6 @@
 """Deterministic demo campaign: realistic bilan files of many bailleurs, in the format d'échange.
 
-``python -m dagster_project.demo --scale demo|idf|idf2 --out DIR [--seed N] [--annee 2024]``
+``python -m dagster_project.demo --scale demo|idf|idf2|fr --out DIR [--seed N] [--annee 2024]``
 """
 
 from dagster_project.demo.campaign import (

@@ -17,8 +17,8 @@ def main(argv: list[str] | None = None) -> int:
         description="Génère une campagne de démonstration (fichiers de bilans au format "
                     "d'échange), identique octet pour octet pour une même graine.")
     parser.add_argument("--scale", choices=sorted(SCALES), default="demo",
-                        help="taille : demo (~12 bailleurs), idf (~100 bailleurs, 1,3 M "
-                             "logements), idf2 (idf × 2)")
+                        help="taille : demo (~12 bailleurs), idf (~150 bailleurs, 1,3 M "
+                             "logements), idf2 (idf × 2), fr (~500 bailleurs, 6,5 M logements)")
     parser.add_argument("--out", type=Path, required=True,
                         help="dossier de sortie (vide, ou sortie précédente du générateur)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="graine")

@@ -54,11 +54,16 @@ class Scale:
         )
 
 
+# idf: « près de 150 organismes » in Île-de-France (DRIHL/AORIF), a dozen large ones holding
+# about two thirds of the 1.3 million dwellings, most of the others small. fr: the whole
+# country for the scaling benchmark (docs/scaling.md), 5 × idf's dwellings and tours.
 SCALES = {
     "demo": Scale("demo", nb_bailleurs=12, nb_logements=40_000, nb_grands=2,
                   taille_grands=(8_000, 12_000)),
-    "idf": Scale("idf", nb_bailleurs=100, nb_logements=1_300_000, nb_grands=8,
-                 taille_grands=(50_000, 150_000), max_lignes_xlsx=5_000),
+    "idf": Scale("idf", nb_bailleurs=150, nb_logements=1_300_000, nb_grands=10,
+                 taille_grands=(50_000, 130_000), max_lignes_xlsx=5_000),
+    "fr": Scale("fr", nb_bailleurs=500, nb_logements=6_500_000, nb_grands=40,
+                taille_grands=(50_000, 150_000), max_lignes_xlsx=5_000),
 }
 SCALES["idf2"] = replace(SCALES["idf"].fois(2), nom="idf2")
 

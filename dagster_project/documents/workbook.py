@@ -10,18 +10,14 @@ from __future__ import annotations
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from openpyxl.utils.indexed_list import IndexedList
 
 from dagster_project.documents.layout import FONT
+from dagster_project.private_api.openpyxl_default_font import set_default_font
 
 DEFAULT_FONT = Font(name=FONT, size=10, family=2)
 
 
 def new_workbook(write_only: bool = False) -> Workbook:
     wb = Workbook(write_only=write_only)
-    # openpyxl 3.1 (pinned < 3.2) bootstraps its font list and the "Normal" style with Calibri
-    # 11 and offers no setter: replace both, before any cell is styled.
-    wb._fonts = IndexedList([DEFAULT_FONT])
-    normal = wb._named_styles["Normal"]
-    normal.font = DEFAULT_FONT
+    set_default_font(wb, DEFAULT_FONT)
     return wb

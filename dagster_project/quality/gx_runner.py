@@ -2,7 +2,8 @@
 
 GX takes seconds to import, so it is imported lazily (loading the Dagster code location must
 not pay for it) and its ephemeral context is built once per process, possibly ahead of time in
-a background thread (``prepare_in_background``) while the process waits for something else.
+a background thread (``prepare_in_background``, private_api/great_expectations_import.py)
+while the process waits for something else.
 Only the columns the suite reads are converted to pandas (GX has no Polars engine, and it
 hashes the whole batch).
 Row-level expectations report the positions of the offending rows (``result_format``
@@ -19,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from dagster_project.private_api import great_expectations_import
 from dagster_project.quality.suites import Expectation, Suite
 
 _RANK = "_rang"  # meta key that ties a GX result back to the suite's expectation
@@ -43,15 +45,8 @@ def _batch_definition() -> Any:
 
 
 def prepare_in_background() -> None:
-    """Import GX and build its context in a daemon thread (≈ 8 s, mostly imports)."""
-    threading.Thread(target=_prepare_quietly, name="gx-prepare", daemon=True).start()
-
-
-def _prepare_quietly() -> None:
-    try:
-        _batch_definition()
-    except Exception:  # noqa: BLE001 — the first validation builds it again and reports why
-        pass
+    """Import GX and build its context in a daemon thread."""
+    great_expectations_import.prepare_in_background(_batch_definition)
 
 
 @cache

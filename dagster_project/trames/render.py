@@ -16,19 +16,17 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
-from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.properties import CalcProperties
-from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
 from dagster_project.atomic import write_bytes
 from dagster_project.documents.dates import PARIS_LABEL, paris
 from dagster_project.documents.sheet import Page, print_setup, register_styles
 from dagster_project.documents.workbook import new_workbook
+from dagster_project.private_api.openpyxl_writer import write_workbook
 from dagster_project.trames.model import SUM, TEMPLATE_VERSION, TEXT, Ratio, Report, Sheet, Table
 
 TEXT_CAP = 40.0  # widest a text column grows before wrapping, unless its Column says otherwise
@@ -47,22 +45,10 @@ class _StableZipFile(zipfile.ZipFile):
             zinfo_or_arcname.external_attr = 0o600 << 16
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
-
-class _InMemoryExcelWriter(ExcelWriter):
-    """openpyxl's writer, minus the temporary file per worksheet (disk I/O dominated the time).
-
-    Mirrors ``ExcelWriter.write_worksheet`` of openpyxl 3.1 (pinned < 3.2 in pyproject).
-    """
-
-    def write_worksheet(self, ws):
-        ws._drawing = SpreadsheetDrawing()
-        ws._drawing.charts = ws._charts
-        ws._drawing.images = ws._images
-        writer = WorksheetWriter(ws, out=io.BytesIO())
-        writer.write()
-        ws._rels = writer._rels
-        self._archive.writestr(ws.path[1:], writer.read())
-        self.manifest.append(ws)
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        # openpyxl's own writer adds each worksheet from a temporary file, whose time stamp
+        # the entry would carry
+        self.writestr(arcname or str(filename), Path(filename).read_bytes())
 
 
 def _bailleur(report: Report) -> str:
@@ -244,8 +230,8 @@ def _write_notice(wb: Workbook, report: Report) -> None:
     _header_footer(ws, report, landscape=True)
 
 
-def render(report: Report, run_id: str, generated_at: dt.datetime) -> bytes:
-    """The workbook's bytes: deterministic for a given (report, run_id, generated_at)."""
+def build_workbook(report: Report, run_id: str, generated_at: dt.datetime) -> Workbook:
+    """The report drawn as an openpyxl workbook, not serialised yet."""
     wb = new_workbook()
     register_styles(wb)
     _write_cover(wb, report, run_id, generated_at)
@@ -260,10 +246,20 @@ def render(report: Report, run_id: str, generated_at: dt.datetime) -> bytes:
     # Totals of filterable tables are formulas written without a cached value: computed on load.
     filterable = any(t.filterable for sheet in report.sheets for t in sheet.tables)
     wb.calculation = CalcProperties(fullCalcOnLoad=filterable)
+    return wb
+
+
+def serialise(wb: Workbook, stock_writer: bool | None = None) -> bytes:
+    """The workbook's .xlsx bytes (openpyxl's own writer when ``stock_writer``)."""
     buffer = io.BytesIO()
     with _StableZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        _InMemoryExcelWriter(wb, archive).write_data()
+        write_workbook(wb, archive, stock_writer)
     return buffer.getvalue()
+
+
+def render(report: Report, run_id: str, generated_at: dt.datetime) -> bytes:
+    """The workbook's bytes: deterministic for a given (report, run_id, generated_at)."""
+    return serialise(build_workbook(report, run_id, generated_at))
 
 
 RenderTask = tuple[Report, Path, str, dt.datetime]  # (report, target file, run id, generation time)

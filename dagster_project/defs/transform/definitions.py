@@ -12,10 +12,11 @@ from dagster_project.defs.transform.dbt_cli import (
     export_dbt_env,
     parse_vars,
 )
-from dagster_project.defs.transform.dbt_resource import FluxDbtCliResource, keep_parse_state
+from dagster_project.defs.transform.parse_state import keep_parse_state
 from dagster_project.defs.transform.row_counts import stream_with_row_counts
 from dagster_project.defs.transform.selection import NO_UNIT_TESTS, reference_data_tests
 from dagster_project.defs.transform.translator import FluxDbtTranslator
+from dagster_project.private_api.dagster_dbt_cli import FluxDbtCliResource
 from dagster_project.quality.gx_runner import prepare_in_background
 from dagster_project.settings import DBT_PROJECT_DIR, DUCKDB_WRITER_POOL, paths
 

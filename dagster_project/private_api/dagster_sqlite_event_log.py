@@ -1,14 +1,13 @@
 """Dagster's SQLite event log, keeping its database engines instead of making one per event.
 
-``SqliteEventLogStorage`` creates, initialises and disposes a SQLAlchemy engine on every
-connection: each stored event opens the run's file, then the cross-run index, ≈ 10 ms a time.
-One bailleur's re-drop stores ≈ 500 events (its planned, materialized and checked assets):
-pyinstrument put 5 of its 37 s in that ``_connect``. This storage keeps the engines of the
-index and of the last few runs. Connections are still taken one at a time under the storage's
-lock, and SQLite (WAL) shares the files between the webserver, the daemon and the run
-workers as before. It is the event log of ``<data>/.dagster`` (campaign.prepare_instance);
-``_connect`` and ``_initdb`` are private API of the dagster version locked in uv.lock, and
-tests/test_event_log.py fails if they change.
+Private API of dagster 1.13.27 (``SqliteEventLogStorage._connect``, ``_initdb``,
+``_initialized_dbs``, ``_db_lock``). The stock storage creates, initialises and disposes a
+SQLAlchemy engine on every connection: each stored event opens the run's file, then the
+cross-run index. This storage keeps the engines of the index and of the last few runs.
+Connections are still taken one at a time under the storage's lock, and SQLite (WAL) shares
+the files between the webserver, the daemon and the run workers as before. It is the event
+log of ``<data>/.dagster`` (``campaign.INSTANCE_YAML``). Measured gain: docs/benchmark.md,
+"Private API".
 """
 
 from __future__ import annotations
@@ -17,12 +16,19 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-from dagster._core.storage.sql import create_engine
-from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
-from dagster._serdes import ConfigurableClassData
-from sqlalchemy.engine import Connection, Engine
+from dagster_project.private_api import disabled, written_for
 
+written_for("dagster", "1.13.27")
+
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (  # noqa: E402
+    SqliteEventLogStorage,
+)
+from dagster._core.storage.sql import create_engine  # noqa: E402
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS  # noqa: E402
+from dagster._serdes import ConfigurableClassData  # noqa: E402
+from sqlalchemy.engine import Connection, Engine  # noqa: E402
+
+NAME = "dagster_sqlite_event_log"
 # The index, the run being executed, and a few runs the webserver is showing.
 MAX_ENGINES = 4
 
@@ -30,6 +36,7 @@ MAX_ENGINES = 4
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._stock = disabled(NAME)  # the benchmark's "without" measure
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -38,6 +45,10 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
+        if self._stock:
+            with super()._connect(shard) as conn:
+                yield conn
+            return
         with self._db_lock:
             with self._engine(shard).connect() as conn, conn.begin():
                 yield conn
