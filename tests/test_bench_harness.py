@@ -214,3 +214,83 @@ def test_reading_memory_is_measured_per_file_in_a_fresh_process(tmp_path, monkey
     assert figures["bombe_zip"]["regles"] == ["FICHIER_ARCHIVE_SUSPECTE"]
     assert all(0 < figures[k]["pic_rss_octets"] < figures["cible_octets"]
                for k in ("csv_taille_max", "xlsx_decompresse_max", "bombe_zip"))
+
+
+def test_the_read_floor_reads_every_dropped_file_with_the_project_reader(acceptance_landing):
+    from dagster_project.bench import plancher
+
+    files = plancher.dropped_files(acceptance_landing.landing)
+    figures = plancher.read_floor(acceptance_landing.landing, workers=1)
+    assert figures["fichiers"] == len(files) > 0
+    assert figures["octets"] == sum(f.stat().st_size for f in files)
+    assert figures["secondes"] == figures["secondes_somme"] > 0
+
+
+def test_the_write_floor_writes_the_campaign_trames_again_and_cleans_up(tmp_path):
+    from trames_synthetic import synthetic_marts, write_marts
+
+    from dagster_project.bench import plancher
+    from dagster_project.trames.campaign import generate_trames
+
+    write_marts(synthetic_marts(2, seed=5), tmp_path / "marts")
+    result = generate_trames(tmp_path / "marts", tmp_path / "trames", "run-1", workers=1)
+    sizes = sum(p.stat().st_size for p in (tmp_path / "trames").rglob("*.xlsx"))
+    figures = plancher.write_floor(tmp_path / "marts", tmp_path / "plancher", workers=1)
+    assert figures["trames"] == len(result.written) > 0
+    assert figures["octets"] == pytest.approx(sizes, rel=0.01)  # only the cover's run id differs
+    assert set(figures["ms_par_trame"]) == {"construction", "serialisation",
+                                            "serialisation_openpyxl_stock", "ecriture_fichier"}
+    assert not (tmp_path / "plancher").exists()
+    floor = {"lecture": {"fichiers": 3, "secondes": 1.0},
+             "ecriture_trames": figures | {"secondes": 2.0},
+             "plancher_secondes": 3.0, "bout_en_bout_sur_plancher": 1.6}
+    [ratio] = [line for line in report.floor_lines("idf", {"plancher": floor})
+               if "÷ plancher" in line.label]
+    assert (ratio.value, ratio.ok) == ("× 1.60", False)
+
+
+def test_private_api_gains_are_medians_against_the_interleaved_re_drops():
+    def tries(*seconds):
+        return [{"derniere_trame_secondes": s} for s in seconds]
+
+    gains = runs.private_api_gains({runs.WITH_ALL: tries(10.0, 12.0, 11.0),
+                                    "dagster_dbt_cli": tries(14.0, 13.0, 30.0),
+                                    "openpyxl_writer": [*tries(11.5), {"erreur": "x"}]})
+    assert gains[runs.WITH_ALL]["mediane_secondes"] == 11.0
+    assert gains["dagster_dbt_cli"]["gain_secondes"] == 3.0
+    assert gains["dagster_dbt_cli"]["ratio_sans_sur_avec"] == pytest.approx(14 / 11, abs=1e-3)
+    assert gains["openpyxl_writer"]["erreurs"] == ["x"]
+    lines = {line.label: line for line in report.private_api_lines(gains)}
+    dbt = next(line for label, line in lines.items() if "dagster_dbt_cli" in label)
+    assert dbt.ok is True and "+3.0 s" in dbt.value
+
+
+def test_only_the_new_process_re_drop_is_judged_on_the_re_drop_targets():
+    redrop = {"bailleur": "1_2024", "fichier_corrige": "f", "statut_fichier_corrige": "ACCEPTE",
+              "capteur_secondes": 0.0, "secondes": 9.0, "rss_pic_octets": 1,
+              "derniere_trame_secondes": 7.5, "rapport_apres_debut_run_secondes": 2.5}
+    judged = {line.target: line.ok for line in report.redrop_lines("nouveau_processus", redrop)
+              if line.target}
+    assert judged == {"≤ 2 s": False, "≤ 8 s": True, "≤ 5 s": False}
+    assert not any(line.target for line in report.redrop_lines("meme_processus", redrop))
+
+
+def test_the_rapport_and_the_last_trame_of_a_re_drop_are_found_on_disk(acceptance_landing):
+    from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions
+
+    p = acceptance_landing
+    root = p.data
+    assert p.landing == runs.bench_paths(root).landing
+    ingest_partitions(p, discover_partitions(p.landing), run_id="r1", max_workers=1)
+    dropped = sorted(p.landing.rglob("*_tours.*"))[0]
+    written = runs.rapport_written_at(root, dropped)
+    assert written is not None
+    assert written in {f.stat().st_mtime for f in p.rapports.rglob("*.xlsx")}
+    year = p.trames / "2024"
+    year.mkdir(parents=True)
+    (year / "a.xlsx").write_bytes(b"a")
+    (year / "b.xlsx").write_bytes(b"b")
+    files = [{"file": "a.xlsx", "run_id": "r2"}, {"file": "b.xlsx", "run_id": "r1"}]
+    (year / "manifest.json").write_text(json.dumps({"files": files}), "utf-8")
+    assert runs.last_trame_written_at(root, 2024, "r2") == (year / "a.xlsx").stat().st_mtime
+    assert runs.last_trame_written_at(root, 2024, "r3") is None

@@ -1,8 +1,8 @@
-"""CLI: ``python -m dagster_project.bench [--scale idf] [--skip-2x] [--root DIR] [--regenerate]
-[--only lecture]``.
+"""CLI: ``python -m dagster_project.bench [--scale idf] [--skip-2x] [--fr] [--skip-redrop]
+[--private-api-rounds N] [--root DIR] [--regenerate] [--only lecture]``.
 
 ``--only lecture`` measures only the memory of reading one file (``bench/lecture.py``, a few
-minutes), without the campaigns.
+minutes), without the campaigns. ``--fr`` adds the national campaign (``make bench-fr``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,16 @@ from pathlib import Path
 
 import psutil
 
-from dagster_project.bench import lecture, report, runs
+from dagster_project.bench import lecture, plancher, report, runs
 from dagster_project.demo.campaign import DEFAULT_SEED
 from dagster_project.demo.model import SCALES, Scale
 from dagster_project.settings import paths
 
 REPORT_FILE = "benchmark.json"
+REPORT_FILE_FR = "benchmark-fr.json"  # make bench-fr: its own file beside make bench's
+
+
+NATIONAL = "fr"
 
 
 def doubled(scale: str) -> Scale:
@@ -32,19 +36,27 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
-def measure_campaign(root: Path, scale: Scale, seed: int, annee: int, regenerate: bool) -> dict:
+def measure_campaign(root: Path, scale: Scale, seed: int, annee: int, regenerate: bool,
+                     floor: bool = True) -> dict:
     say(f"[{scale.nom}] préparation de {root / 'raw'} …")
     generation = runs.prepare(root, scale, seed, annee, regenerate)
     say(f"[{scale.nom}] campagne complète (python -m dagster_project.campaign run) …")
     run = runs.run_full_campaign(root, root / "bench-campagne.log")
     say(f"[{scale.nom}] {run['secondes']} s, run {run.get('run_id')} : {run.get('statut')}")
-    return {"echelle": scale.nom, "racine": str(root), "generation": generation,
-            "depot": runs.landing_size(root / "raw")} | run
+    figures = {"echelle": scale.nom, "racine": str(root), "generation": generation,
+               "depot": runs.landing_size(root / "raw")} | run
+    if floor and run.get("statut") == "SUCCESS":
+        say(f"[{scale.nom}] plancher d'entrées-sorties (lecture des dépôts, écriture des trames) …")
+        p = runs.bench_paths(root)
+        figures["plancher"] = plancher.measure(root, p.landing, p.marts, run["secondes"])
+        figures["plancher_secondes"] = figures["plancher"]["plancher_secondes"]
+        say(f"[{scale.nom}] plancher {figures['plancher_secondes']} s")
+    return figures
 
 
-def measure_redrops(root: Path, annee: int) -> dict:
+def measure_redrops(root: Path, annee: int, private_api_rounds: int) -> dict:
     try:
-        redrops = runs.run_redrops(root, annee)
+        redrops = runs.run_redrops(root, annee, private_api_rounds)
     except Exception as exc:  # the pipeline under measure failed: report it, keep measuring
         say(f"[{root.name}] redépôt en échec : {exc!r}")
         return {"erreur": repr(exc)}
@@ -54,7 +66,8 @@ def measure_redrops(root: Path, annee: int) -> dict:
 
 
 def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
-              regenerate: bool) -> dict:
+              regenerate: bool, fr: bool = False, skip_redrop: bool = False,
+              private_api_rounds: int = 2, reading: bool = True) -> dict:
     figures: dict = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"coeurs": os.cpu_count(), "memoire_octets": psutil.virtual_memory().total,
@@ -63,32 +76,48 @@ def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
     }
     full = measure_campaign(base / scale, SCALES[scale], seed, annee, regenerate)
     figures["campagne"] = full
-    if full.get("statut") == "SUCCESS":
+    if skip_redrop:
+        pass
+    elif full.get("statut") == "SUCCESS":
         say(f"[{scale}] redépôt d'un fichier corrigé …")
-        figures["redepot"] = measure_redrops(base / scale, annee)
+        figures["redepot"] = measure_redrops(base / scale, annee, private_api_rounds)
     else:
         figures["redepot"] = {"erreur": "campagne complète en échec : pas de mesure du redépôt"}
     if not skip_2x:
         double = doubled(scale)
-        figures["campagne_2x"] = measure_campaign(base / double.nom, double, seed, annee, regenerate)
+        figures["campagne_2x"] = measure_campaign(base / double.nom, double, seed, annee,
+                                                  regenerate, floor=False)
         figures["ratio_2x"] = round(figures["campagne_2x"]["secondes"] / full["secondes"], 3)
-    figures["lecture"] = lecture.measure(base / "lecture", say)
+    if fr:
+        figures["campagne_fr"] = measure_campaign(base / NATIONAL, SCALES[NATIONAL], seed, annee,
+                                                  regenerate)
+        figures["ratio_fr"] = round(figures["campagne_fr"]["secondes"] / full["secondes"], 3)
+    if reading:
+        figures["lecture"] = lecture.measure(base / "lecture", say)
     figures["machine"]["charge_fin"] = runs.load()
     return figures
 
 
 def table(figures: dict) -> str:
     lines = report.campaign_lines(figures["campagne"]["echelle"], figures["campagne"])
+    lines += report.floor_lines(figures["campagne"]["echelle"], figures["campagne"])
     redrops = figures.get("redepot", {})
     if "erreur" in redrops:
         lines += report.redrop_lines("—", redrops)
     for launch in (m for m in runs.LAUNCHES if m in redrops):
         lines += report.redrop_lines(launch, redrops[launch])
+    if "api_privee" in redrops:
+        lines += report.private_api_lines(redrops["api_privee"])
     if "campagne_2x" in figures:
         lines += report.campaign_lines(figures["campagne_2x"]["echelle"], figures["campagne_2x"],
                                        judged=False)
         lines += report.ratio_lines(figures["ratio_2x"])
-    lines += reading_lines(figures["lecture"])
+    if "campagne_fr" in figures:
+        lines += report.campaign_lines(NATIONAL, figures["campagne_fr"], judged=False)
+        lines += report.floor_lines(NATIONAL, figures["campagne_fr"])
+        lines += report.national_lines(figures["campagne_fr"], figures["ratio_fr"])
+    if "lecture" in figures:
+        lines += reading_lines(figures["lecture"])
     machine = figures["machine"]
     lines.append(report.Line("machine : cœurs, charge début → fin",
                              f"{machine['coeurs']}, {machine['charge_debut']} → {machine['charge_fin']}"))
@@ -122,6 +151,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="ne pas mesurer la campagne double (linéarité)")
     parser.add_argument("--root", type=Path, help="dossier des campagnes de mesure "
                         "(défaut : <FLUX_DATA_DIR>/bench)")
+    parser.add_argument("--fr", action="store_true",
+                        help="mesurer aussi la campagne nationale (fr, ≈ 5 × idf ; make bench-fr)")
+    parser.add_argument("--skip-redrop", action="store_true", help="ne pas mesurer le redépôt")
+    parser.add_argument("--skip-lecture", action="store_true",
+                        help="ne pas mesurer la mémoire de lecture d'un fichier")
+    parser.add_argument("--private-api-rounds", type=int, default=2,
+                        help="tours de redépôts sans chaque module d'API privée (défaut 2, 0 : aucun)")
     parser.add_argument("--regenerate", action="store_true",
                         help="régénérer les fichiers même s'ils sont déjà là")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -136,8 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         say(report.render_table(reading_lines(reading)))
         return 0 if all(reading[k].get("pic_rss_octets", 1 << 62) <= reading["cible_octets"]
                         for k in ("csv_taille_max", "xlsx_decompresse_max", "bombe_zip")) else 1
-    figures = benchmark(base, args.scale, args.seed, args.annee, args.skip_2x, args.regenerate)
-    target = base / args.scale / "marts" / REPORT_FILE
+    figures = benchmark(base, args.scale, args.seed, args.annee, args.skip_2x, args.regenerate,
+                        fr=args.fr, skip_redrop=args.skip_redrop,
+                        private_api_rounds=args.private_api_rounds, reading=not args.skip_lecture)
+    target = base / args.scale / "marts" / (REPORT_FILE_FR if args.fr else REPORT_FILE)
     report.write_json(figures, target)
     say("")
     say(table(figures))

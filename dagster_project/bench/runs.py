@@ -28,6 +28,10 @@ from dagster_project.bench.memory import TreeSampler, max_child_rss_bytes
 from dagster_project.bench.stages import asset_metadata, group_by_stage, step_plans
 from dagster_project.demo.campaign import MARKER, generate_campaign
 from dagster_project.demo.model import Scale
+from dagster_project.ingest.dropped import version_id
+from dagster_project.ingest.rapport import version_report_base
+from dagster_project.ingest.store import read_registry
+from dagster_project.private_api import DISABLED_ENV
 from dagster_project.settings import Paths
 
 SENSOR = "landing_sensor"
@@ -243,9 +247,18 @@ def output_to(log_file: Path):
             os.close(saved[1])
 
 
-def run_redrops(root: Path, annee: int) -> dict:
+# The private-API modules the benchmark turns off one at a time (private_api/__init__.py), and
+# all at once, in a new run process, interleaved with re-drops that keep them all.
+PRIVATE_API = ("dagster_sqlite_event_log", "dagster_dbt_cli", "great_expectations_import",
+               "openpyxl_writer")
+ALL_PRIVATE_API = "toutes"
+WITH_ALL = "avec"
+
+
+def run_redrops(root: Path, annee: int, private_api_rounds: int = 0) -> dict:
     """REDROPS_PER_LAUNCH corrected re-drops per launch mode, on the campaign just run; the
-    median one per mode."""
+    median one per mode. Then ``private_api_rounds`` rounds of new-process re-drops with each
+    private-API module off, and with none off (``api_privee``)."""
     os.sync()  # the campaign's files flushed first: their writeback would slow the first re-drop
     with data_root(root), output_to(root / "bench-redepot.log"), \
             dg.DagsterInstance.get() as instance:
@@ -262,7 +275,38 @@ def run_redrops(root: Path, annee: int) -> dict:
                 figure, cursor = run_redrop(root, annee, instance, cursor, original, n, launch)
                 tries.append(figure)
             figures[launch] = median_redrop(tries)
+        if private_api_rounds:
+            variants = [WITH_ALL, *PRIVATE_API, ALL_PRIVATE_API]
+            tries = {v: [] for v in variants}
+            for _ in range(private_api_rounds):
+                for variant in variants:
+                    n += 1
+                    off = {WITH_ALL: "", ALL_PRIVATE_API: ",".join(PRIVATE_API)}.get(variant, variant)
+                    figure, cursor = run_redrop(root, annee, instance, cursor, original, n,
+                                                "nouveau_processus", disabled=off)
+                    tries[variant].append(figure)
+            figures["api_privee"] = private_api_gains(tries)
     return figures
+
+
+def private_api_gains(tries: dict[str, list[dict]]) -> dict:
+    """Per variant: every try's sensor → last trame time, the median, and the gain of the
+    module(s) = median without − median with all of them (same run, interleaved)."""
+    def median(values: list[float]) -> float | None:
+        values = sorted(v for v in values if v is not None)
+        return values[len(values) // 2] if values else None
+
+    out = {}
+    for variant, figures in tries.items():
+        times = [f.get("derniere_trame_secondes") for f in figures if "erreur" not in f]
+        out[variant] = {"essais_secondes": times, "mediane_secondes": median(times),
+                        "erreurs": [f["erreur"] for f in figures if "erreur" in f]}
+    base = out[WITH_ALL]["mediane_secondes"]
+    for variant, figure in out.items():
+        if variant != WITH_ALL and base is not None and figure["mediane_secondes"] is not None:
+            figure["gain_secondes"] = round(figure["mediane_secondes"] - base, 2)
+            figure["ratio_sans_sur_avec"] = round(figure["mediane_secondes"] / base, 3)
+    return out
 
 
 def median_redrop(tries: list[dict]) -> dict:
@@ -275,9 +319,12 @@ def median_redrop(tries: list[dict]) -> dict:
 
 
 def run_redrop(root: Path, annee: int, instance: dg.DagsterInstance, cursor: str | None,
-               original: Path, n: int, launch: str) -> tuple[dict, str | None]:
-    """Drop the ``n``-th correction of ``original``; time the sensor and the run it asks for."""
+               original: Path, n: int, launch: str, disabled: str = ""
+               ) -> tuple[dict, str | None]:
+    """Drop the ``n``-th correction of ``original``; time the sensor and the run it asks for
+    (``disabled``: private-API modules turned off in the run's process)."""
     dropped, nb_rows = redrop.drop_correction(original, n)
+    started_at = time.time()
     started = time.perf_counter()
     with TreeSampler(os.getpid()) as sampler:
         result = evaluate_sensor(instance, cursor)
@@ -289,7 +336,7 @@ def run_redrop(root: Path, annee: int, instance: dg.DagsterInstance, cursor: str
         request = requests[0]
         tags = request.tags | {"dagster/partition": request.partition_key}
         run_started = time.perf_counter()
-        run = execute_run(instance, tags, launch)
+        run = execute_run(instance, tags, launch, disabled)
         run_seconds = time.perf_counter() - run_started
     total = time.perf_counter() - started
     figures = {
@@ -300,40 +347,84 @@ def run_redrop(root: Path, annee: int, instance: dg.DagsterInstance, cursor: str
         "statut_fichier_corrige": file_status(root, dropped),
         "capteur_secondes": round(sensor_seconds, 2),
         "lancement": launch,
+        "api_privee_desactivee": disabled,
         "secondes": round(total, 2),
         "rss_pic_octets": sampler.peak,
         "cpu_secondes": round(sampler.cpu_seconds, 1),
     }
     if run is None:
         return figures | {"erreur": "aucune exécution enregistrée"}, result.cursor
+    run_start = instance.get_run_stats(run.run_id).start_time
+    rapport = rapport_written_at(root, dropped)
+    last_trame = last_trame_written_at(root, annee, run.run_id)
     return figures | {
         "trames_reecrites": rewritten_trames(root, annee, run.run_id, request.partition_key),
+        # the targets: sensor tick → last trame written; run start → the file's rapport
+        "derniere_trame_secondes": after(last_trame, started_at),
+        "rapport_apres_debut_run_secondes": after(rapport, run_start),
+        "rapport_apres_capteur_secondes": after(rapport, started_at),
     } | run_figures(instance, run, run_started, run_started + run_seconds,
                     bench_paths(root).dbt_artifacts), result.cursor
 
 
-def execute_run(instance: dg.DagsterInstance, tags: dict, launch: str) -> dg.DagsterRun | None:
+def after(moment: float | None, origin: float | None) -> float | None:
+    return None if moment is None or origin is None else round(moment - origin, 2)
+
+
+def execute_run(instance: dg.DagsterInstance, tags: dict, launch: str, disabled: str = ""
+                ) -> dg.DagsterRun | None:
     """Execute the sensor's job with the request's tags, here or in a new process (which
-    loads the code itself: naming the job must not load it here)."""
+    loads the code itself: naming the job must not load it here; ``disabled``: private-API
+    modules it runs without)."""
     from dagster_project.defs.ingest.definitions import landing_sensor
 
     if launch == "meme_processus":
+        if disabled:
+            raise ValueError("les modules d'API privée ne se désactivent que dans un nouveau processus")
         done = dg.execute_job(dg.reconstructable(sensor_job), instance=instance, tags=tags,
                               run_config=QUIET_LOGS, raise_on_error=False)
         return instance.get_run_by_id(done.run_id)
     started = time.time()
     subprocess.run([sys.executable, "-m", "dagster", "job", "execute",
                     "-m", "dagster_project.definitions", "-j", landing_sensor.job_name,
-                    "--tags", json.dumps(tags)], check=False)
+                    "--tags", json.dumps(tags)], check=False,
+                   env=os.environ | {DISABLED_ENV: disabled})
     return latest_run(instance, after=started)
 
 
-def file_status(root: Path, dropped: Path) -> str | None:
+def registry_row(root: Path, dropped: Path) -> dict | None:
+    """The raw store's row of the dropped file (its verdict, hash, bailleur, year)."""
     chemin = dropped.relative_to(root / "raw").as_posix()
-    registry = bench_paths(root).raw_store / "fichiers"
-    frame = pl.read_parquet(sorted(registry.glob("*.parquet")))
-    rows = frame.filter(pl.col("chemin") == chemin)
-    return rows["statut"][0] if rows.height else None
+    rows = read_registry(bench_paths(root).raw_store).filter(pl.col("chemin") == chemin)
+    return rows.row(0, named=True) if rows.height else None
+
+
+def file_status(root: Path, dropped: Path) -> str | None:
+    row = registry_row(root, dropped)
+    return row["statut"] if row else None
+
+
+def rapport_written_at(root: Path, dropped: Path) -> float | None:
+    """When the rapport de contrôle of the dropped file was written (its file's mtime)."""
+    row = registry_row(root, dropped)
+    if row is None:
+        return None
+    base = version_report_base(bench_paths(root).rapports, row["bailleur_siren"], row["annee"],
+                               row["nom_fichier"], version_id(row["chemin"], row["sha256"]))
+    xlsx = base.with_name(base.name + ".xlsx")
+    return xlsx.stat().st_mtime if xlsx.is_file() else None
+
+
+def last_trame_written_at(root: Path, annee: int, run_id: str) -> float | None:
+    """mtime of the last trame this run wrote (None if it wrote none)."""
+    year_dir = bench_paths(root).trames / str(annee)
+    manifest = year_dir / "manifest.json"
+    if not manifest.is_file():
+        return None
+    files = [year_dir / e["file"] for e in json.loads(manifest.read_text("utf-8"))["files"]
+             if e["run_id"] == run_id]
+    times = [f.stat().st_mtime for f in files if f.is_file()]
+    return max(times) if times else None
 
 
 def rewritten_trames(root: Path, annee: int, run_id: str, partition: str) -> dict:
