@@ -33,7 +33,7 @@ endif
 VIEW_DATA_DIR ?= $(or $(FLUX_DATA_DIR),data)
 dev sql docs apercu: export FLUX_DATA_DIR := $(abspath $(VIEW_DATA_DIR))
 
-.PHONY: help run test fuzz dev sql docs bench bench-lecture sync apercu
+.PHONY: help run test fuzz dev sql docs bench bench-fr bench-lecture sync apercu
 
 help:
 	@echo "make run    campagne de démonstration complète (données dans $(DEMO_DIR))"
@@ -42,6 +42,7 @@ help:
 	@echo "make sql    shell SQL (DuckDB) sur le catalogue des marts publiés"
 	@echo "make docs   dictionnaire de données (dbt docs) sur http://localhost:$(DOCS_PORT)"
 	@echo "make bench  mesure des performances (make bench-lecture : mémoire de lecture d'un fichier seulement)"
+	@echo "make bench-fr  campagne nationale (fr, 5 × idf) mesurée à côté d'idf (≈ 30 min)"
 	@echo "make fuzz   test à données aléatoires de l'ingestion, budget long"
 	@echo "make apercu aperçu PDF de trames et rapports (DOCS=\"fichiers.xlsx…\", défaut : un de chaque sorte)"
 
@@ -101,6 +102,10 @@ docs: sync
 
 bench: sync
 	$(UV) run python -m dagster_project.bench
+
+# The national scale is measured on its own (too long for make bench): idf then fr, same run.
+bench-fr: sync
+	$(UV) run python -m dagster_project.bench --fr --skip-2x --skip-redrop --skip-lecture
 
 bench-lecture: sync
 	$(UV) run python -m dagster_project.bench --only lecture

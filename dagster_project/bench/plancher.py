@@ -6,7 +6,8 @@ its trames cost with the project's reader and writer and nothing else.
 - writing: the same trames as the campaign's (same reports, hence the same number and size),
   each drawn as an openpyxl workbook first (not timed: that is the project's own layout work,
   reported apart as ``construction``), then serialised by the project's writer and written to
-  a scratch folder (timed). The writer alternatives are timed on the same workbooks.
+  a scratch folder (timed). Other writers are timed on one trame in ``ALTERNATIVES_EVERY``
+  (``bench/writers.py``).
 
 Both use as many worker processes as the pipeline does (one per core); a worker times each
 file, and a stage's floor is the sum of its files' times divided by the workers (process
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagster_project.atomic import write_bytes
+from dagster_project.bench import writers
 from dagster_project.demo.campaign import MARKER
 from dagster_project.ingest.naming import parse_file_name
 from dagster_project.ingest.reader import read_csv, read_xlsx
@@ -35,6 +37,7 @@ from dagster_project.trames.options import Options
 from dagster_project.trames.render import build_workbook, serialise
 
 FLOOR_DIR = "plancher"
+ALTERNATIVES_EVERY = 10
 
 
 def dropped_files(landing: Path) -> list[Path]:
@@ -64,10 +67,11 @@ class Written:
     ecriture: float  # the project's writer: serialise + write the file (the floor)
     serialisation_stock: float  # openpyxl's own writer (private_api/openpyxl_writer.py off)
     serialisation: float  # the project's writer, serialising only
+    alternatives: dict[str, tuple[float, int]] | None = None  # writer → (seconds, bytes)
 
 
 def write_one(task: tuple) -> Written:
-    report, target, run_id, at = task
+    report, target, run_id, at, compare = task
     started = time.perf_counter()
     wb = build_workbook(report, run_id, at)
     built = time.perf_counter()
@@ -77,7 +81,8 @@ def write_one(task: tuple) -> Written:
     written = time.perf_counter()
     serialise(wb, stock_writer=True)  # the same workbook again (openpyxl can save it twice)
     stock = time.perf_counter() - written
-    return Written(len(data), built - started, written - built, stock, serialised - built)
+    return Written(len(data), built - started, written - built, stock, serialised - built,
+                   writers.time_writers(wb) if compare else None)
 
 
 def in_pool(fn: Callable, items: list, workers: int) -> Iterable:
@@ -110,7 +115,9 @@ def write_floor(marts: Path, scratch: Path, workers: int) -> dict:
     tasks = []
     for annee in campaign.annees:
         year = plan(campaign, annee, Options(), {}, scratch / str(annee))
-        tasks += [(r, scratch / str(annee) / r.relpath, "plancher", at) for r in year.reports]
+        tasks += [(r, scratch / str(annee) / r.relpath, "plancher", at,
+                   (len(tasks) + i) % ALTERNATIVES_EVERY == 0)
+                  for i, r in enumerate(year.reports)]
     started = time.perf_counter()
     results: list[Written] = list(in_pool(write_one, tasks, workers))
     wall = time.perf_counter() - started
@@ -120,6 +127,7 @@ def write_floor(marts: Path, scratch: Path, workers: int) -> dict:
         return sum(getattr(r, field) for r in results)
 
     n = len(results) or 1
+    compared = [r.alternatives for r in results if r.alternatives]
     return {
         "trames": len(results), "octets": sum(r.octets for r in results),
         "secondes": round(total("ecriture") / workers, 2),
@@ -131,6 +139,14 @@ def write_floor(marts: Path, scratch: Path, workers: int) -> dict:
             "serialisation": round(1000 * total("serialisation") / n, 2),
             "serialisation_openpyxl_stock": round(1000 * total("serialisation_stock") / n, 2),
             "ecriture_fichier": round(1000 * (total("ecriture") - total("serialisation")) / n, 2),
+        },
+        # the same content written from scratch by each writer (cells created + serialised)
+        "ecrivains": {
+            "trames_comparees": len(compared),
+            "ms_par_trame": {w: round(1000 * sum(c[w][0] for c in compared) / len(compared), 2)
+                             for w in writers.WRITERS} if compared else {},
+            "octets_par_trame": {w: round(sum(c[w][1] for c in compared) / len(compared))
+                                 for w in writers.WRITERS} if compared else {},
         },
     }
 

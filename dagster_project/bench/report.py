@@ -170,6 +170,10 @@ def floor_lines(prefix: str, run: dict) -> list[Line]:
         Line(f"{prefix} trames, ms par classeur : construction / sérialisation / openpyxl stock / fichier",
              f"{per['construction']} / {per['serialisation']} / {per['serialisation_openpyxl_stock']}"
              f" / {per['ecriture_fichier']}"),
+    ] + [
+        Line(f"{prefix} écrivain {writer} (même contenu, {writing['ecrivains']['trames_comparees']} trames)",
+             f"{ms} ms / trame")
+        for writer, ms in writing.get("ecrivains", {}).get("ms_par_trame", {}).items()
     ]
 
 
