@@ -294,3 +294,24 @@ def test_the_rapport_and_the_last_trame_of_a_re_drop_are_found_on_disk(acceptanc
     (year / "manifest.json").write_text(json.dumps({"files": files}), "utf-8")
     assert runs.last_trame_written_at(root, 2024, "r2") == (year / "a.xlsx").stat().st_mtime
     assert runs.last_trame_written_at(root, 2024, "r3") is None
+
+
+def test_every_writer_compared_writes_the_same_cells():
+    import datetime as dt
+    import io
+
+    import openpyxl
+    from test_trames_render import _report
+
+    from dagster_project.bench import writers
+    from dagster_project.trames.render import build_workbook
+
+    wb = build_workbook(_report(), "run-1", dt.datetime(2025, 2, 1, 8, 0))
+    expected = {ws.title: {(c.row, c.column): c.value for r in ws.iter_rows() for c in r
+                           if c.value is not None} for ws in wb.worksheets}
+    for name in writers.WRITERS:
+        back = openpyxl.load_workbook(io.BytesIO(writers.WRITE[name](writers.content(wb))))
+        cells = {ws.title: {(c.row, c.column): c.value for r in ws.iter_rows() for c in r
+                            if c.value is not None} for ws in back.worksheets}
+        assert cells == expected, name
+    assert set(writers.time_writers(wb)) == set(writers.WRITERS)

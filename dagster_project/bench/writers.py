@@ -160,7 +160,7 @@ def with_xlsxwriter(sheets: list[SheetContent]) -> bytes:
     return buffer.getvalue()
 
 
-_WRITE = {"openpyxl": with_openpyxl, "openpyxl_write_only": with_openpyxl_write_only,
+WRITE = {"openpyxl": with_openpyxl, "openpyxl_write_only": with_openpyxl_write_only,
           "xlsxwriter": with_xlsxwriter}
 
 
@@ -170,6 +170,6 @@ def time_writers(wb: Workbook) -> dict[str, tuple[float, int]]:
     out = {}
     for name in WRITERS:
         started = time.perf_counter()
-        data = _WRITE[name](sheets)
+        data = WRITE[name](sheets)
         out[name] = (time.perf_counter() - started, len(data))
     return out
