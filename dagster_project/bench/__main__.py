@@ -54,9 +54,9 @@ def measure_campaign(root: Path, scale: Scale, seed: int, annee: int, regenerate
     return figures
 
 
-def measure_redrops(root: Path, annee: int, private_api_rounds: int) -> dict:
+def measure_redrops(root: Path, annee: int, private_api_rounds: int, per_launch: int) -> dict:
     try:
-        redrops = runs.run_redrops(root, annee, private_api_rounds)
+        redrops = runs.run_redrops(root, annee, private_api_rounds, per_launch)
     except Exception as exc:  # the pipeline under measure failed: report it, keep measuring
         say(f"[{root.name}] redépôt en échec : {exc!r}")
         return {"erreur": repr(exc)}
@@ -67,7 +67,8 @@ def measure_redrops(root: Path, annee: int, private_api_rounds: int) -> dict:
 
 def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
               regenerate: bool, fr: bool = False, skip_redrop: bool = False,
-              private_api_rounds: int = 2, reading: bool = True) -> dict:
+              private_api_rounds: int = 2, reading: bool = True,
+              redrops_per_launch: int = runs.REDROPS_PER_LAUNCH) -> dict:
     figures: dict = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"coeurs": os.cpu_count(), "memoire_octets": psutil.virtual_memory().total,
@@ -80,7 +81,8 @@ def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
         pass
     elif full.get("statut") == "SUCCESS":
         say(f"[{scale}] redépôt d'un fichier corrigé …")
-        figures["redepot"] = measure_redrops(base / scale, annee, private_api_rounds)
+        figures["redepot"] = measure_redrops(base / scale, annee, private_api_rounds,
+                                             redrops_per_launch)
     else:
         figures["redepot"] = {"erreur": "campagne complète en échec : pas de mesure du redépôt"}
     if not skip_2x:
@@ -158,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="ne pas mesurer la mémoire de lecture d'un fichier")
     parser.add_argument("--private-api-rounds", type=int, default=2,
                         help="tours de redépôts sans chaque module d'API privée (défaut 2, 0 : aucun)")
+    parser.add_argument("--redrops-per-launch", type=int, default=runs.REDROPS_PER_LAUNCH,
+                        help=f"redépôts par mode de lancement (défaut {runs.REDROPS_PER_LAUNCH})")
     parser.add_argument("--regenerate", action="store_true",
                         help="régénérer les fichiers même s'ils sont déjà là")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -174,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
                         for k in ("csv_taille_max", "xlsx_decompresse_max", "bombe_zip")) else 1
     figures = benchmark(base, args.scale, args.seed, args.annee, args.skip_2x, args.regenerate,
                         fr=args.fr, skip_redrop=args.skip_redrop,
-                        private_api_rounds=args.private_api_rounds, reading=not args.skip_lecture)
+                        private_api_rounds=args.private_api_rounds, reading=not args.skip_lecture,
+                        redrops_per_launch=args.redrops_per_launch)
     target = base / args.scale / "marts" / (REPORT_FILE_FR if args.fr else REPORT_FILE)
     report.write_json(figures, target)
     say("")

@@ -13,10 +13,11 @@ from pathlib import Path
 TOP_NODES = 8
 
 
-def run_results_path(run_id: str, target_dir: Path) -> Path | None:
-    candidates = sorted(target_dir.glob(f"*-{run_id[:7]}-*/run_results.json"),
-                        key=lambda p: p.stat().st_mtime)
-    return candidates[-1] if candidates else None
+def run_results_paths(run_id: str, target_dir: Path) -> list[Path]:
+    """The run_results.json of each dbt invocation of the run (a campaign has two: the
+    bailleur models, then the regional ones), in the order they ran."""
+    return sorted(target_dir.glob(f"*-{run_id[:7]}-*/run_results.json"),
+                  key=lambda p: p.stat().st_mtime)
 
 
 def summarize(run_results: dict, top: int = TOP_NODES) -> dict:
@@ -40,7 +41,10 @@ def summarize(run_results: dict, top: int = TOP_NODES) -> dict:
 
 
 def dbt_profile(run_id: str, target_dir: Path) -> dict:
-    path = run_results_path(run_id, target_dir)
-    if path is None:
+    paths = run_results_paths(run_id, target_dir)
+    if not paths:
         return {}
-    return summarize(json.loads(path.read_text("utf-8"))) | {"fichier": str(path)}
+    invocations = [json.loads(p.read_text("utf-8")) for p in paths]
+    merged = {"elapsed_time": sum(i.get("elapsed_time", 0.0) for i in invocations),
+              "results": [r for i in invocations for r in i.get("results", [])]}
+    return summarize(merged) | {"fichiers": [str(p) for p in paths]}

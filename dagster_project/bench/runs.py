@@ -255,8 +255,9 @@ ALL_PRIVATE_API = "toutes"
 WITH_ALL = "avec"
 
 
-def run_redrops(root: Path, annee: int, private_api_rounds: int = 0) -> dict:
-    """REDROPS_PER_LAUNCH corrected re-drops per launch mode, on the campaign just run; the
+def run_redrops(root: Path, annee: int, private_api_rounds: int = 0,
+                per_launch: int = REDROPS_PER_LAUNCH) -> dict:
+    """``per_launch`` corrected re-drops per launch mode, on the campaign just run; the
     median one per mode. Then ``private_api_rounds`` rounds of new-process re-drops with each
     private-API module off, and with none off (``api_privee``)."""
     os.sync()  # the campaign's files flushed first: their writeback would slow the first re-drop
@@ -270,7 +271,7 @@ def run_redrops(root: Path, annee: int, private_api_rounds: int = 0) -> dict:
         n = 0
         for launch in LAUNCHES:
             tries = []
-            for _ in range(REDROPS_PER_LAUNCH):
+            for _ in range(per_launch):
                 n += 1
                 figure, cursor = run_redrop(root, annee, instance, cursor, original, n, launch)
                 tries.append(figure)
