@@ -11,6 +11,11 @@ module off in one run process (``FLUX_SANS_API_PRIVEE``, see ``disabled``).
 - ``openpyxl_writer``: openpyxl's workbook writer without a temporary file per worksheet;
 - ``openpyxl_default_font``: a workbook's default font (Arial 10, the font the layout measures);
 - ``great_expectations_import``: GX imported in a background thread while dbt runs.
+
+Not private API, so not here: ``module: dagster._core.run_coordinator`` in the instance's
+``dagster.yaml`` (the form Dagster's own documentation gives for the QueuedRunCoordinator),
+and ``AssetCheckSpec._replace`` in the dbt translator (the namedtuple method, public by the
+namedtuple convention, that Dagster keeps on its specs).
 """
 
 from __future__ import annotations
