@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -68,7 +69,10 @@ def measure_redrops(root: Path, annee: int, private_api_rounds: int, per_launch:
 def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
               regenerate: bool, fr: bool = False, skip_redrop: bool = False,
               private_api_rounds: int = 2, reading: bool = True,
-              redrops_per_launch: int = runs.REDROPS_PER_LAUNCH) -> dict:
+              redrops_per_launch: int = runs.REDROPS_PER_LAUNCH,
+              save: Callable[[dict], None] = lambda figures: None) -> dict:
+    """Every measure asked for; ``save(figures)`` after each one, so that a long run stopped
+    midway keeps what it measured."""
     figures: dict = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"coeurs": os.cpu_count(), "memoire_octets": psutil.virtual_memory().total,
@@ -77,6 +81,7 @@ def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
     }
     full = measure_campaign(base / scale, SCALES[scale], seed, annee, regenerate)
     figures["campagne"] = full
+    save(figures)
     if skip_redrop:
         pass
     elif full.get("statut") == "SUCCESS":
@@ -85,15 +90,18 @@ def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
                                              redrops_per_launch)
     else:
         figures["redepot"] = {"erreur": "campagne complète en échec : pas de mesure du redépôt"}
+    save(figures)
     if not skip_2x:
         double = doubled(scale)
         figures["campagne_2x"] = measure_campaign(base / double.nom, double, seed, annee,
                                                   regenerate, floor=False)
         figures["ratio_2x"] = round(figures["campagne_2x"]["secondes"] / full["secondes"], 3)
+        save(figures)
     if fr:
         figures["campagne_fr"] = measure_campaign(base / NATIONAL, SCALES[NATIONAL], seed, annee,
                                                   regenerate)
         figures["ratio_fr"] = round(figures["campagne_fr"]["secondes"] / full["secondes"], 3)
+        save(figures)
     if reading:
         figures["lecture"] = lecture.measure(base / "lecture", say)
     figures["machine"]["charge_fin"] = runs.load()
@@ -176,11 +184,12 @@ def main(argv: list[str] | None = None) -> int:
         say(report.render_table(reading_lines(reading)))
         return 0 if all(reading[k].get("pic_rss_octets", 1 << 62) <= reading["cible_octets"]
                         for k in ("csv_taille_max", "xlsx_decompresse_max", "bombe_zip")) else 1
+    target = base / args.scale / "marts" / (REPORT_FILE_FR if args.fr else REPORT_FILE)
     figures = benchmark(base, args.scale, args.seed, args.annee, args.skip_2x, args.regenerate,
                         fr=args.fr, skip_redrop=args.skip_redrop,
                         private_api_rounds=args.private_api_rounds, reading=not args.skip_lecture,
-                        redrops_per_launch=args.redrops_per_launch)
-    target = base / args.scale / "marts" / (REPORT_FILE_FR if args.fr else REPORT_FILE)
+                        redrops_per_launch=args.redrops_per_launch,
+                        save=lambda partial: report.write_json(partial, target))
     report.write_json(figures, target)
     say("")
     say(table(figures))
