@@ -16,6 +16,8 @@ from dagster_project.defs.automation.partitions import PARTITION_TAG
 from dagster_project.defs.transform import incremental
 from dagster_project.defs.transform.dbt_cli import run_dbt
 from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions
+from dagster_project.quality.checks import CHECKS, read_warehouse, run_check
+from dagster_project.quality.store import merge_outcomes
 from dagster_project.settings import Paths
 from tests.conftest import ACCEPTANCE
 from tests.test_dbt_build import drop
@@ -62,6 +64,18 @@ def withdraw(p: Paths, siren: str) -> None:
             (table / Path(path).name).unlink(missing_ok=True)
 
 
+def check(p: Paths, partitions: tuple[str, ...] = ()) -> dict[str, pl.DataFrame]:
+    """Outcomes of every quality check, on the given partitions only or on all of them."""
+    return {
+        spec.name: run_check(spec, lambda: read_warehouse(p.warehouse, spec.reads, partitions), "t")
+        for spec in CHECKS
+    }
+
+
+def comparable(outcomes: pl.DataFrame) -> pl.DataFrame:
+    return outcomes.drop("run_id").sort(pl.all(), nulls_last=True)
+
+
 def partitions_of(p: Paths, table: str) -> set[str]:
     with duckdb.connect(str(p.warehouse), read_only=True) as con:
         rows = con.execute(f"select distinct bailleur_siren from {table}").fetchall()
@@ -76,6 +90,7 @@ def test_a_sequence_of_redrops_gives_the_full_rebuild_byte_for_byte(
     run_dbt(["build", "--full-refresh", "--exclude-resource-type", "test",
              "--exclude-resource-type", "unit_test"], p)  # seeds and models
     before = export(p, tmp_path / "avant")
+    stored = check(p)
 
     # 1. A corrected tours file, as a new file: five tours redirected to the bailleur itself.
     tours = ACCEPTANCE / "landing" / CORRIGE / f"{CORRIGE}_{ANNEE}_tours.csv"
@@ -97,12 +112,21 @@ def test_a_sequence_of_redrops_gives_the_full_rebuild_byte_for_byte(
     assert REJETE in partitions_of(p, "fct_tours")
 
     incremental_build = export(p, tmp_path / "incremental")
+    # each re-drop's checks validate its partition and keep the others' stored outcomes
+    for siren in (CORRIGE, DISPARU, REJETE):
+        key = (f"{siren}_{ANNEE}",)
+        scoped = check(p, key)
+        stored = {name: merge_outcomes(stored[name], scoped[name], key) for name in scoped}
     run_dbt([*RUN, "--full-refresh"], p)
     full = export(p, tmp_path / "complet")
 
     assert incremental_build == full
     changed = {name for name in full if before.get(name) != full[name]}
     assert {"stg_tours", "fct_tours", "mart_bilan_reservataire", "mart_sources"} <= changed
+    full_outcomes = check(p)
+    for name, outcomes in full_outcomes.items():
+        assert comparable(stored[name]).equals(comparable(outcomes)), name
+    assert DISPARU not in set(stored["qualite_fct_tours"]["bailleur_siren"])
 
 
 ARTIFACTS_VARS = {"reprise_imputee_par_defaut": False}
@@ -118,10 +142,15 @@ def test_only_a_single_partition_run_after_a_complete_build_of_the_same_project_
 
     # no complete build known yet (first run, or the previous build failed): from scratch
     assert not incremental.plan(redrop_tags, {}, tmp_path).incremental
-    incremental.remember(tmp_path, campaign)
+    incremental.remember(tmp_path, campaign, "campagne")
+    assert incremental.rebuilt_partitions(tmp_path, "campagne") == ()
     build = incremental.plan(redrop_tags, {}, tmp_path)
     assert build.incremental and build.extra_args() == []
     assert build.dbt_vars(ARTIFACTS_VARS) == {**ARTIFACTS_VARS, "partitions": [key]}
+    incremental.remember(tmp_path, build, "redepot")
+    # the checks of that run validate its partition; those of a run that built nothing, all
+    assert incremental.rebuilt_partitions(tmp_path, "redepot") == (key,)
+    assert incremental.rebuilt_partitions(tmp_path, "autre") == ()
     # other [choice] vars than the complete build's: every figure may change
     assert not incremental.plan(redrop_tags, ARTIFACTS_VARS, tmp_path).incremental
 
@@ -142,8 +171,8 @@ def test_the_fingerprint_follows_the_models_not_the_tests(tmp_path: Path) -> Non
     assert incremental.fingerprint({}, project) != first
 
 
-@pytest.mark.parametrize("key", ["29734151_2024", "297341513_2024' or true --"])
-def test_a_partition_key_that_is_not_siren_annee_is_refused(workspace: Paths, key: str) -> None:
+def test_a_partition_key_that_is_not_siren_annee_is_refused(workspace: Paths) -> None:
+    key = "297341513_2024' or true --"  # keys become SQL
     with pytest.raises(RuntimeError, match="invalide"):
         run_dbt(["compile", "--select", "stg_tours", "--vars", json.dumps({"partitions": [key]})],
                 workspace)

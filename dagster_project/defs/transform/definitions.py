@@ -75,7 +75,7 @@ def _dbt_build(
     yield from stream_with_row_counts(invocation)
     keep_parse_state(invocation.target_path, p.dbt_artifacts)  # dbt has exited, successfully
     if build:
-        incremental.remember(p.dbt_artifacts, build)
+        incremental.remember(p.dbt_artifacts, build, context.run.run_id)
 
 
 def _dbt_assets(name: str, per_partition: bool, **selection: str) -> dg.AssetsDefinition:

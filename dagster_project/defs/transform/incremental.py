@@ -95,6 +95,18 @@ def forget(artifacts: Path) -> None:
     _state_path(artifacts).unlink(missing_ok=True)
 
 
-def remember(artifacts: Path, build: BuildPlan) -> None:
-    """Called after a successful build: the warehouse is complete for this fingerprint."""
-    write_bytes(_state_path(artifacts), json.dumps({"fingerprint": build.fingerprint}).encode())
+def remember(artifacts: Path, build: BuildPlan, run_id: str) -> None:
+    """Called after a successful build: the warehouse is complete for this fingerprint, and
+    run ``run_id`` rebuilt ``build.partitions`` (empty: all), which its checks then validate."""
+    state = {"fingerprint": build.fingerprint, "run_id": run_id, "partitions": list(build.partitions)}
+    write_bytes(_state_path(artifacts), json.dumps(state).encode())
+
+
+def rebuilt_partitions(artifacts: Path, run_id: str) -> tuple[str, ...]:
+    """The partitions the dbt build of run ``run_id`` rebuilt; empty when it rebuilt all of
+    them, or when that run built nothing (the checks then validate every partition)."""
+    try:
+        state = json.loads(_state_path(artifacts).read_text())
+        return tuple(state["partitions"]) if state["run_id"] == run_id else ()
+    except (OSError, ValueError, KeyError, TypeError):
+        return ()
