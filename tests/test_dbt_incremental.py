@@ -4,7 +4,6 @@ by partition is byte-identical to a full rebuild; and when a run may build incre
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from pathlib import Path
 
@@ -50,7 +49,7 @@ def redrop(p: Paths, siren: str) -> str:
     returns the SQL dbt ran to replace fct_tours."""
     key = f"{siren}_{ANNEE}"
     ingest_partitions(p, [key], run_id=f"redrop-{time.time_ns()}")
-    run_dbt([*RUN, "--vars", json.dumps({"partitions": [key]})], p)
+    run_dbt(RUN, p, partitions=[key])
     return (p.dbt_artifacts / "run/flux/models/marts/fct_tours.sql").read_text()
 
 
@@ -138,7 +137,7 @@ def test_only_a_single_partition_run_after_a_complete_build_of_the_same_project_
     key = f"{CORRIGE}_{ANNEE}"
     redrop_tags = {PARTITION_TAG: key}
     campaign = incremental.plan({}, {}, tmp_path)
-    assert campaign.extra_args() == ["--full-refresh"] and campaign.dbt_vars({}) == {}
+    assert campaign.extra_args() == ["--full-refresh"] and campaign.partitions == ()
 
     # no complete build known yet (first run, or the previous build failed): from scratch
     assert not incremental.plan(redrop_tags, {}, tmp_path).incremental
@@ -146,7 +145,7 @@ def test_only_a_single_partition_run_after_a_complete_build_of_the_same_project_
     assert incremental.rebuilt_partitions(tmp_path, "campagne") == ()
     build = incremental.plan(redrop_tags, {}, tmp_path)
     assert build.incremental and build.extra_args() == []
-    assert build.dbt_vars(ARTIFACTS_VARS) == {**ARTIFACTS_VARS, "partitions": [key]}
+    assert build.partitions == (key,)
     incremental.remember(tmp_path, build, "redepot")
     # the checks of that run validate its partition; those of a run that built nothing, all
     assert incremental.rebuilt_partitions(tmp_path, "redepot") == (key,)
@@ -174,5 +173,4 @@ def test_the_fingerprint_follows_the_models_not_the_tests(tmp_path: Path) -> Non
 def test_a_partition_key_that_is_not_siren_annee_is_refused(workspace: Paths) -> None:
     key = "297341513_2024' or true --"  # keys become SQL
     with pytest.raises(RuntimeError, match="invalide"):
-        run_dbt(["compile", "--select", "stg_tours", "--vars", json.dumps({"partitions": [key]})],
-                workspace)
+        run_dbt(["compile", "--select", "stg_tours"], workspace, partitions=[key])

@@ -1,18 +1,22 @@
 {#-
-  Per-bailleur incremental builds (docs/architecture.md). Var `partitions` lists the
-  "<siren>_<annee>" keys whose inputs changed (a re-drop: its partition); empty, every
-  partition is rebuilt. A model of the bailleur grain is `materialized='incremental'` with the
-  strategy below: on a re-drop it computes the changed partitions only, from the changed
-  partitions of the models it reads (`changed_rows`), deletes them from its table and inserts
-  them again. `dbt build --full-refresh` rebuilds every table from scratch.
+  Per-bailleur incremental builds (docs/architecture.md). Environment variable
+  FLUX_DBT_PARTITIONS lists the "<siren>_<annee>" keys whose inputs changed, comma-separated (a
+  re-drop: its partition); empty or unset, every partition is rebuilt. A model of the bailleur
+  grain is `materialized='incremental'` with the strategy below: on a re-drop it computes the
+  changed partitions only, from the changed partitions of the models it reads (`changed_rows`),
+  deletes them from its table and inserts them again. `dbt build --full-refresh` rebuilds
+  every table from scratch.
+  Not a dbt var: dbt re-parses the whole project when its vars change (≈ the cost of the
+  build it would save), and the variable is read at execution only, so parsing never sees it.
 -#}
 
 {#- The changed partitions as (siren, annee) pairs; the keys are checked (they become SQL). -#}
 {% macro changed_partitions() %}
     {%- set pairs = [] -%}
-    {%- for key in var('partitions', []) -%}
+    {%- set keys = env_var('FLUX_DBT_PARTITIONS', '').split(',') if execute else [] -%}
+    {%- for key in keys | reject('equalto', '') -%}
         {%- if not modules.re.fullmatch('[0-9]{9}_[0-9]{4}', key | string) -%}
-            {{ exceptions.raise_compiler_error("var partitions : clé « " ~ key ~ " » invalide (attendu <siren>_<annee>)") }}
+            {{ exceptions.raise_compiler_error("FLUX_DBT_PARTITIONS : clé « " ~ key ~ " » invalide (attendu <siren>_<annee>)") }}
         {%- endif -%}
         {%- do pairs.append((key[:9], (key[10:]) | int)) -%}
     {%- endfor -%}

@@ -56,7 +56,6 @@ def _dbt_build(
     """``per_partition``: the bailleur models, which a re-drop rebuilds for its partition only
     (incremental.py); the regional ones are always rebuilt whole, from the bailleur marts."""
     p = paths()
-    export_dbt_env(p)
     # This process only waits for dbt: meanwhile, import Great Expectations for the checks
     # that follow (≈ 8 s).
     prepare_in_background()
@@ -65,12 +64,9 @@ def _dbt_build(
         build = incremental.plan(context.run.tags, dbt_vars, p.dbt_artifacts)
         context.log.info(f"dbt : {build.reason}")
         incremental.forget(p.dbt_artifacts)
+    export_dbt_env(p, build.partitions if build else ())
     # Tests of the code (unit tests, the seeds' own tests) are left to CI: selection.py.
-    args = [
-        *build_args(dbt_vars=build.dbt_vars(dbt_vars) if build else dbt_vars),
-        *(build.extra_args() if build else []),
-        *NO_UNIT_TESTS,
-    ]
+    args = [*build_args(dbt_vars=dbt_vars), *(build.extra_args() if build else []), *NO_UNIT_TESTS]
     invocation = dbt.cli(args, context=context)
     yield from stream_with_row_counts(invocation)
     keep_parse_state(invocation.target_path, p.dbt_artifacts)  # dbt has exited, successfully

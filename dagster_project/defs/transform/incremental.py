@@ -1,7 +1,8 @@
 """Whether a dbt build rebuilds one bailleur's partition or the whole warehouse.
 
-The models of the bailleur grain are incremental (dbt/macros/partitions.sql): given dbt var
-``partitions``, they replace those (bailleur, année) partitions only. A run of ONE bailleur
+The models of the bailleur grain are incremental (dbt/macros/partitions.sql): given
+environment variable ``FLUX_DBT_PARTITIONS`` (``dbt_cli.dbt_env``), they replace those (bailleur, année) partitions
+only. A run of ONE bailleur
 partition (the landing sensor's re-drop, run tag ``dagster/partition``) passes its key, on one
 condition: the warehouse's last complete build was made by the same project — models, macros,
 seeds, vars and dbt versions, the *fingerprint* kept in ``<dbt artifacts>/build_complet.json``.
@@ -56,9 +57,6 @@ class BuildPlan:
     @property
     def incremental(self) -> bool:
         return bool(self.partitions)
-
-    def dbt_vars(self, dbt_vars: Mapping[str, Any]) -> dict[str, Any]:
-        return {**dbt_vars, "partitions": list(self.partitions)} if self.partitions else dict(dbt_vars)
 
     def extra_args(self) -> list[str]:
         return [] if self.incremental else [FULL_REFRESH]
