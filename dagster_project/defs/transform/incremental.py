@@ -1,10 +1,9 @@
 """Whether a dbt build rebuilds one bailleur's partition or the whole warehouse.
 
 The models of the bailleur grain are incremental (dbt/macros/partitions.sql): given
-environment variable ``FLUX_DBT_PARTITIONS`` (``dbt_cli.dbt_env``), they replace those (bailleur, année) partitions
-only. A run of ONE bailleur
-partition (the landing sensor's re-drop, run tag ``dagster/partition``) passes its key, on one
-condition: the warehouse's last complete build was made by the same project — models, macros,
+environment variable ``FLUX_DBT_PARTITIONS`` (``dbt_cli.dbt_env``), they replace those
+(bailleur, année) partitions only. A run of ONE bailleur partition (the landing sensor's
+re-drop, run tag ``dagster/partition``) passes its key, on one condition: the warehouse's last complete build was made by the same project — models, macros,
 seeds, vars and dbt versions, the *fingerprint* kept in ``<dbt artifacts>/build_complet.json``.
 Otherwise (the campaign, a first run, a new version of the models, other vars, a build that
 failed half-way) the run rebuilds every table from scratch (``--full-refresh``), so a table
