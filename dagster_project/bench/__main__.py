@@ -37,22 +37,26 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
-def measure_campaign(root: Path, scale: Scale, seed: int, annee: int, regenerate: bool,
-                     floor: bool = True) -> dict:
+def measure_campaign(root: Path, scale: Scale, seed: int, annee: int, regenerate: bool) -> dict:
     say(f"[{scale.nom}] préparation de {root / 'raw'} …")
     generation = runs.prepare(root, scale, seed, annee, regenerate)
     say(f"[{scale.nom}] campagne complète (python -m dagster_project.campaign run) …")
     run = runs.run_full_campaign(root, root / "bench-campagne.log")
     say(f"[{scale.nom}] {run['secondes']} s, run {run.get('run_id')} : {run.get('statut')}")
-    figures = {"echelle": scale.nom, "racine": str(root), "generation": generation,
-               "depot": runs.landing_size(root / "raw")} | run
-    if floor and run.get("statut") == "SUCCESS":
-        say(f"[{scale.nom}] plancher d'entrées-sorties (lecture des dépôts, écriture des trames) …")
-        p = runs.bench_paths(root)
-        figures["plancher"] = plancher.measure(root, p.landing, p.marts, run["secondes"])
-        figures["plancher_secondes"] = figures["plancher"]["plancher_secondes"]
-        say(f"[{scale.nom}] plancher {figures['plancher_secondes']} s")
-    return figures
+    return {"echelle": scale.nom, "racine": str(root), "generation": generation,
+            "depot": runs.landing_size(root / "raw")} | run
+
+
+def measure_floor(campaign: dict) -> None:
+    """The I/O floor on the data of ``campaign`` (a successful run), added to its figures."""
+    if campaign.get("statut") != "SUCCESS":
+        return
+    root = Path(campaign["racine"])
+    say(f"[{campaign['echelle']}] plancher d'entrées-sorties (lecture des dépôts, écriture des trames) …")
+    p = runs.bench_paths(root)
+    campaign["plancher"] = plancher.measure(root, p.landing, p.marts, campaign["secondes"])
+    campaign["plancher_secondes"] = campaign["plancher"]["plancher_secondes"]
+    say(f"[{campaign['echelle']}] plancher {campaign['plancher_secondes']} s")
 
 
 def measure_redrops(root: Path, annee: int, private_api_rounds: int, per_launch: int) -> dict:
@@ -82,6 +86,8 @@ def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
     full = measure_campaign(base / scale, SCALES[scale], seed, annee, regenerate)
     figures["campagne"] = full
     save(figures)
+    measure_floor(full)
+    save(figures)
     if skip_redrop:
         pass
     elif full.get("statut") == "SUCCESS":
@@ -94,13 +100,15 @@ def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
     if not skip_2x:
         double = doubled(scale)
         figures["campagne_2x"] = measure_campaign(base / double.nom, double, seed, annee,
-                                                  regenerate, floor=False)
+                                                  regenerate)
         figures["ratio_2x"] = round(figures["campagne_2x"]["secondes"] / full["secondes"], 3)
         save(figures)
     if fr:
         figures["campagne_fr"] = measure_campaign(base / NATIONAL, SCALES[NATIONAL], seed, annee,
                                                   regenerate)
         figures["ratio_fr"] = round(figures["campagne_fr"]["secondes"] / full["secondes"], 3)
+        save(figures)
+        measure_floor(figures["campagne_fr"])
         save(figures)
     if reading:
         figures["lecture"] = lecture.measure(base / "lecture", say)
