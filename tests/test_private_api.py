@@ -30,7 +30,7 @@ from dagster_project.trames.render import build_workbook, serialise
 from tests.test_trames_render import _report
 
 MODULES = ("dagster_sqlite_event_log", "dagster_dbt_cli", "openpyxl_writer",
-           "openpyxl_default_font", "great_expectations_import")
+           "openpyxl_default_font")
 
 
 PYPROJECT = Path(__file__).parents[1] / "pyproject.toml"

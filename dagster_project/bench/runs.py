@@ -249,8 +249,7 @@ def output_to(log_file: Path):
 
 # The private-API modules the benchmark turns off one at a time (private_api/__init__.py), and
 # all at once, in a new run process, interleaved with re-drops that keep them all.
-PRIVATE_API = ("dagster_sqlite_event_log", "dagster_dbt_cli", "great_expectations_import",
-               "openpyxl_writer")
+PRIVATE_API = ("dagster_sqlite_event_log", "dagster_dbt_cli", "openpyxl_writer")
 ALL_PRIVATE_API = "toutes"
 WITH_ALL = "avec"
 

@@ -9,8 +9,7 @@ module off in one run process (``FLUX_SANS_API_PRIVEE``, see ``disabled``).
 - ``dagster_sqlite_event_log``: the instance's event log keeps its SQLite engines;
 - ``dagster_dbt_cli``: dagster-dbt's CLI resource without its per-invocation start-up work;
 - ``openpyxl_writer``: openpyxl's workbook writer without a temporary file per worksheet;
-- ``openpyxl_default_font``: a workbook's default font (Arial 10, the font the layout measures);
-- ``great_expectations_import``: GX imported in a background thread while dbt runs.
+- ``openpyxl_default_font``: a workbook's default font (Arial 10, the font the layout measures).
 
 Not private API, so not here: ``module: dagster._core.run_coordinator`` in the instance's
 ``dagster.yaml`` (the form Dagster's own documentation gives for the QueuedRunCoordinator),

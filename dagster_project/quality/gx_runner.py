@@ -1,9 +1,7 @@
 """Validate a Polars frame against a suite with Great Expectations 1.x, in memory.
 
 GX takes seconds to import, so it is imported lazily (loading the Dagster code location must
-not pay for it) and its ephemeral context is built once per process, possibly ahead of time in
-a background thread (``prepare_in_background``, private_api/great_expectations_import.py)
-while the process waits for something else.
+not pay for it) and its ephemeral context is built once per process, by the first validation.
 Only the columns the suite reads are converted to pandas (GX has no Polars engine, and it
 hashes the whole batch).
 Row-level expectations report the positions of the offending rows (``result_format``
@@ -13,14 +11,12 @@ COMPLETE), which is what lets a failure be pinned on the bailleurs whose rows fa
 from __future__ import annotations
 
 import copy
-import threading
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import polars as pl
 
-from dagster_project.private_api import great_expectations_import
 from dagster_project.quality.suites import Expectation, Suite
 
 _RANK = "_rang"  # meta key that ties a GX result back to the suite's expectation
@@ -36,21 +32,8 @@ class ExpectationResult:
     error: str | None = None  # why GX could not evaluate it
 
 
-_context_lock = threading.Lock()
-
-
-def _batch_definition() -> Any:
-    with _context_lock:  # one context per process, even when a background thread builds it
-        return _build_batch_definition()
-
-
-def prepare_in_background() -> None:
-    """Import GX and build its context in a daemon thread."""
-    great_expectations_import.prepare_in_background(_batch_definition)
-
-
 @cache
-def _build_batch_definition() -> Any:
+def _batch_definition() -> Any:
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,

@@ -18,7 +18,6 @@ from dagster_project.defs.transform.row_counts import stream_with_row_counts
 from dagster_project.defs.transform.selection import NO_UNIT_TESTS, reference_data_tests
 from dagster_project.defs.transform.translator import FluxDbtTranslator
 from dagster_project.private_api.dagster_dbt_cli import FluxDbtCliResource
-from dagster_project.quality.gx_runner import prepare_in_background
 from dagster_project.settings import DBT_PROJECT_DIR, DUCKDB_WRITER_POOL, paths
 
 
@@ -57,9 +56,6 @@ def _dbt_build(
     """``per_partition``: the bailleur models, which a re-drop rebuilds for its partition only
     (incremental.py); the regional ones are always rebuilt whole, from the bailleur marts."""
     p = paths()
-    # This process only waits for dbt: meanwhile, import Great Expectations for the checks
-    # that follow (≈ 8 s).
-    prepare_in_background()
     dbt_vars, build = parse_vars(config.vars_json), None
     if per_partition:
         build = incremental.plan(context.run.tags, dbt_vars, p.dbt_artifacts)
