@@ -191,7 +191,7 @@ def _run_campaign(instance: dg.DagsterInstance, home: Path, annee: int | None) -
             "(noms attendus : <siren>_<année>…).")
         return 1
     refresh_dbt_manifest(p)
-    keys = keys_of_year(register_partitions(instance, found), annee)
+    keys = register_partitions(instance, found)
     say(f"Bilan {annee} : {len(bailleurs)} bailleur(s) dans le dépôt : {', '.join(bailleurs)}")
 
     launch = (LAUNCH_TAG, uuid.uuid4().hex)
