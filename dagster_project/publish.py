@@ -239,7 +239,8 @@ def build_catalog(catalog: Path, snapshots: dict[str, Path]) -> None:
             for path in sorted(snapshot.glob("*.parquet")):
                 count = pl.scan_parquet(path).select(pl.len()).collect().item()
                 rows.append((scope, snapshot.name, path.stem, count, version_time(snapshot.name)))
-        con.executemany("insert into _publication values (?, ?, ?, ?, ?)", rows)
+        if rows:
+            con.executemany("insert into _publication values (?, ?, ?, ?, ?)", rows)
     os.replace(tmp, catalog)
 
 

@@ -54,7 +54,7 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess
 
 def test_the_bad_bailleur_is_blocked_with_a_french_reason(campaign) -> None:
     data, _ = campaign
-    status = pl.read_parquet(data / "marts" / "quality_bailleur_status.parquet")
+    status = pl.read_parquet(data / "marts" / "2024" / "quality_bailleur_status.parquet")
     assert status.filter(pl.col("bloque"))["bailleur_siren"].to_list() == [BAD]
     resume = status.filter(pl.col("bailleur_siren") == BAD)["resume"][0]
     assert (
