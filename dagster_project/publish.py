@@ -267,6 +267,10 @@ def publish_year(p: Paths, annee: int | None, version: str) -> tuple[Path, dict[
     try:
         counts = snapshot_warehouse(p.warehouse, building, annee)
         counts |= snapshot_side_tables(p, building, annee)
+        if annee is None:  # rows of no year are the exception: only the tables that have some
+            for name in [n for n, count in counts.items() if not count]:
+                (building / f"{name}.parquet").unlink()
+                del counts[name]
         snapshot = root / version
         os.replace(building, snapshot)
     finally:
@@ -275,6 +279,10 @@ def publish_year(p: Paths, annee: int | None, version: str) -> tuple[Path, dict[
     folder.mkdir(parents=True, exist_ok=True)
     for name in counts:
         replace_atomically(snapshot / f"{name}.parquet", folder / f"{name}.parquet")
+    if annee is None:  # a table that has no such row any more
+        for stale in folder.glob("*.parquet"):
+            if stale.stem not in counts:
+                stale.unlink()
     prune_publications(root, retention())
     return snapshot, counts
 

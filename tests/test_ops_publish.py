@@ -78,9 +78,8 @@ def test_publish_writes_parquet_marts_and_a_catalog_of_views(dirs):
             "select view_name from duckdb_views() where not internal").fetchall()}
         assert views == {"mart_flux", "fct_tours", "envois"}  # envois: the delivery journal
         assert con.execute("select annee, table_name, nb_lignes from _publication "
-                           "order by all").fetchall() == [
-            ("2024", "fct_tours", 3), ("2024", "mart_flux", 3),
-            ("sans_annee", "fct_tours", 0), ("sans_annee", "mart_flux", 0)]
+                           "order by all").fetchall() == [("2024", "fct_tours", 3), ("2024", "mart_flux", 3)]
+    assert not list(dirs["p"].published(None).iterdir())  # no row without a year
     assert not list(dirs["marts"].rglob(".*.tmp"))
 
 
@@ -126,8 +125,7 @@ def test_quality_status_and_raw_file_log_are_published_per_year(dirs):
     assert pub.row_counts[2024] | {"fct_tours": 0} == {
         "fct_tours": 0, "mart_flux": 2, "quality_checks": 1, "quality_bailleur_status": 1,
         "fichiers": 1, "anomalies": 1}
-    assert pub.row_counts[None] == {"fct_tours": 0, "mart_flux": 0, "quality_checks": 1,
-                                    "quality_bailleur_status": 0, "fichiers": 1, "anomalies": 1}
+    assert pub.row_counts[None] == {"quality_checks": 1, "fichiers": 1, "anomalies": 1}
     assert pub.marts == ["fct_tours", "mart_flux"]
     assert pl.read_parquet(p.published(None) / "anomalies.parquet")["regle"].to_list() == ["R2"]
     with duckdb.connect(str(dirs["catalog"]), read_only=True) as con:
