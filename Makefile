@@ -13,10 +13,10 @@ endif
 DEMO_DIR := data/demo
 # The demo replays the 2024 campaign on a simulated clock (FLUX_HORLOGE, UTC): the product sees
 # the first wave of files on 20 February 2025 (just written: no settle delay), the late
-# bailleur's after the tolerance date, and the campaign runs on 7 April 2025 (DEMO_HORLOGE; deadlines:
+# bailleur's after the tolerance date, and the campaign runs on 7 April 2025 (deadlines:
 # dbt/seeds/ref_echeances.csv).
 DEMO_DEPOT_A_L_HEURE := 2025-02-20T10:00:00
-DEMO_HORLOGE := 04-07T09:00:00
+DEMO_HORLOGE := 2025-04-07T09:00:00
 PYTEST_ARGS ?= -n 2 --dist loadfile
 DEV_PORT ?= 3000
 DOCS_PORT ?= 8080
@@ -65,14 +65,12 @@ $(DEMO_DIR)/.demo_generee: | sync
 	FLUX_DATA_DIR=$(DEMO_DIR) $(UV) run python -m dagster_project.demo --scale demo --out $(DEMO_DIR)/raw --vague retard
 	@touch $@
 
-# One campaign per demo year, oldest first, each on 7 April of the next year (DEMO_HORLOGE: after
-# that year's deadlines); a year's run publishes that year only.
-DEMO_ANNEES := 2024 2025
+# One campaign per demo year, oldest first, each on 7 April of the next year (after that year's
+# deadlines); a year's run publishes that year only.
+DEMO_HORLOGE_2025 := 2026-04-07T09:00:00
 run: $(DEMO_DIR)/.demo_generee
-	for annee in $(DEMO_ANNEES); do \
-	  FLUX_DATA_DIR=$(DEMO_DIR) FLUX_HORLOGE=$$((annee + 1))-$(DEMO_HORLOGE) \
-	    $(UV) run python -m dagster_project.campaign run --annee $$annee || exit; \
-	done
+	FLUX_DATA_DIR=$(DEMO_DIR) FLUX_HORLOGE=$(DEMO_HORLOGE) $(UV) run python -m dagster_project.campaign run --annee 2024
+	FLUX_DATA_DIR=$(DEMO_DIR) FLUX_HORLOGE=$(DEMO_HORLOGE_2025) $(UV) run python -m dagster_project.campaign run --annee 2025
 
 test: sync
 	$(UV) run pytest $(PYTEST_ARGS)
