@@ -179,7 +179,7 @@ def snapshot_side_tables(p: Paths, snapshot: Path, annee: int | None) -> dict[st
     if "anomalies" in sources:
         where["anomalies"] = (
             "sha256 || chemin in (select sha256 || chemin from "
-            f"{read_files(sources.get('fichiers', []))} where {of_year(annee)})"
+            f"{read_files(sources['fichiers'])} where {of_year(annee)})"
             if "fichiers" in sources else "false"
         )
     counts = {}

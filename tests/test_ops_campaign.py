@@ -61,7 +61,8 @@ def test_campaign_command_succeeds_with_progress_and_french_summary(campaign):
     for line in ("▶ ingestion des fichiers", "▶ modèles dbt et tests", "▶ publication des marts",
                  "▶ écriture des trames", "# Campagne 2024 : résumé", "bailleurs reçus : **3**",
                  "publiés (trames et consolidations régionales) : **3**",
-                 "incomplets (feuille obligatoire absente ou rejetée) : **0**", f"trames : `{p.trames}`"):
+                 "incomplets (feuille obligatoire absente ou rejetée) : **0**", f"trames : `{p.trames / '2024'}`",
+                 f"marts Parquet : `{p.published(2024)}`"):
         assert line in out, line
     for siren in BAILLEURS:
         assert f"bailleur {siren} : " in out and f"| {siren} |" in out
