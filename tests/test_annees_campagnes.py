@@ -32,7 +32,7 @@ from dagster_project.defs.transform.dbt_cli import run_dbt
 from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions
 from dagster_project.ingest.store import read_registry
 from dagster_project.settings import Paths
-from tests.test_ops_campaign import run_cli
+from tests.campaign_cli import run_cli
 
 A, B = "297341513", "244244034"
 PLAINE_COMMUNE = "200057867"
