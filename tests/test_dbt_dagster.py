@@ -75,4 +75,6 @@ def test_the_next_run_starts_from_the_last_parse_state_and_a_redrop_builds_its_p
     assert "Unable to do partial parsing" not in logs[1]
     assert "--full-refresh" in logs[0] and "--full-refresh" not in logs[1]
     assert f"(bailleur_siren = '{BAILLEUR}' and annee = 2024)" in logs[1]
+    # its seeds are those of the complete build (same fingerprint): not loaded again
+    assert "seed file" not in logs[1]
 

@@ -148,7 +148,7 @@ def test_only_a_single_partition_run_after_a_complete_build_of_the_same_project_
     incremental.remember(tmp_path, campaign, "campagne")
     assert incremental.rebuilt_partitions(tmp_path, "campagne") == ()
     build = incremental.plan(redrop_tags, {}, tmp_path)
-    assert build.incremental and build.extra_args() == []
+    assert build.incremental and build.extra_args() == ["--exclude-resource-type", "seed"]
     assert build.partitions == (key,)
     incremental.remember(tmp_path, build, "redepot")
     # the checks of that run validate its partition; those of a run that built nothing, all

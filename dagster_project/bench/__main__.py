@@ -47,14 +47,15 @@ def measure_campaign(root: Path, scale: Scale, seed: int, annee: int, regenerate
             "depot": runs.landing_size(root / "raw")} | run
 
 
-def measure_floor(campaign: dict) -> None:
+def measure_floor(campaign: dict, annee: int) -> None:
     """The I/O floor on the data of ``campaign`` (a successful run), added to its figures."""
     if campaign.get("statut") != "SUCCESS":
         return
     root = Path(campaign["racine"])
     say(f"[{campaign['echelle']}] plancher d'entrées-sorties (lecture des dépôts, écriture des trames) …")
     p = runs.bench_paths(root)
-    campaign["plancher"] = plancher.measure(root, p.landing, p.marts, campaign["secondes"])
+    campaign["plancher"] = plancher.measure(root, p.landing, p.published(annee),
+                                            campaign["secondes"])
     campaign["plancher_secondes"] = campaign["plancher"]["plancher_secondes"]
     say(f"[{campaign['echelle']}] plancher {campaign['plancher_secondes']} s")
 
@@ -86,7 +87,7 @@ def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
     full = measure_campaign(base / scale, SCALES[scale], seed, annee, regenerate)
     figures["campagne"] = full
     save(figures)
-    measure_floor(full)
+    measure_floor(full, annee)
     save(figures)
     if skip_redrop:
         pass
@@ -108,7 +109,7 @@ def benchmark(base: Path, scale: str, seed: int, annee: int, skip_2x: bool,
                                                   regenerate)
         figures["ratio_fr"] = round(figures["campagne_fr"]["secondes"] / full["secondes"], 3)
         save(figures)
-        measure_floor(figures["campagne_fr"])
+        measure_floor(figures["campagne_fr"], annee)
         save(figures)
     if reading:
         figures["lecture"] = lecture.measure(base / "lecture", say)

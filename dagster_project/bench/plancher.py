@@ -108,7 +108,8 @@ def read_floor(landing: Path, workers: int) -> dict:
 
 
 def write_floor(marts: Path, scratch: Path, workers: int) -> dict:
-    """The campaign's trames written again into ``scratch`` (emptied first, then removed)."""
+    """The trames of the published year ``marts`` (``paths().published(annee)``) written again
+    into ``scratch`` (emptied first, then removed)."""
     shutil.rmtree(scratch, ignore_errors=True)
     campaign = load_campaign(marts)
     at = dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -27,6 +27,7 @@ from dagster_project.settings import DBT_PROJECT_DIR
 
 STATE_FILE = "build_complet.json"
 FULL_REFRESH = "--full-refresh"
+NO_SEEDS = ("--exclude-resource-type", "seed")
 # What the tables' content depends on besides the data (tests and docs do not change it).
 PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "seeds")
 LIBRARIES = ("dbt-core", "dbt-duckdb", "duckdb")
@@ -58,7 +59,9 @@ class BuildPlan:
         return bool(self.partitions)
 
     def extra_args(self) -> list[str]:
-        return [] if self.incremental else [FULL_REFRESH]
+        """dbt arguments of this build. Incremental, the seeds are left as they are: their
+        CSVs are part of the fingerprint, so their tables are those of the last complete build."""
+        return [*NO_SEEDS] if self.incremental else [FULL_REFRESH]
 
 
 def _state_path(artifacts: Path) -> Path:
