@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from dagster_project.trames import evolution
 from dagster_project.trames.common import bailleur_report
 from dagster_project.trames.loader import BailleurMarts
 from dagster_project.trames.model import Report, Sheet, Table
@@ -93,11 +94,20 @@ def consolidated_sheets(
         if r["reservataire_code"] != HORS_FLUX
     ]
     ventilation = territory_rows(b, "mart_territoire_ventilation", code, types)
+    niveau = text(row.get("territoire_type"))
+    change = evolution.evolution_table(
+        evolution.of(b.rows_of("mart_evolution", "code", code), niveau), b.annee, niveau
+    )
     return (
         Sheet(
             "Bilan consolidé",
             f"Bilan {b.annee} consolidé – {text(row.get('territoire_nom')) or code}",
-            (consolidated_table(row), detail_table(detail), reconciliation_table(row, detail)),
+            (
+                consolidated_table(row),
+                *evolution.present(change),
+                detail_table(detail),
+                reconciliation_table(row, detail),
+            ),
         ),
         Sheet(
             "Ventilations",
@@ -120,6 +130,7 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
     row = rows.row(0, named=True)
     nom = text(recipient.get("recipient_nom")) or text(row.get("territoire_nom")) or code
     kind = TERRITOIRES.get(text(row.get("territoire_type")), "")
+    sheets = consolidated_sheets(b, code, types, row)
     return bailleur_report(
         b,
         recipient,
@@ -132,7 +143,13 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
         perimetre=f"{kind} {nom} ({code}) : logements situés dans les communes du territoire",
         territoire=code,
         notice_keys=(
-            "territoire", "detail_reservataire", "part_etat", "hors_qpv", "ventilations", "sources"
+            "territoire",
+            "detail_reservataire",
+            "part_etat",
+            "hors_qpv",
+            "ventilations",
+            *evolution.notice_keys(sheets),
+            "sources",
         ),
-        sheets=consolidated_sheets(b, code, types, row),
+        sheets=sheets,
     )
