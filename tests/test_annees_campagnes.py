@@ -15,6 +15,7 @@ A small two-year campaign is written here as CSV rows, ingested and built by the
 from __future__ import annotations
 
 import csv
+import math
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -348,13 +349,19 @@ def test_a_convention_on_a_code_merged_since_stacks_on_its_own_place(warehouse) 
                        ).rows() == [(A, 2024, "93", stacked, 25.0, 0.0, PIERREFITTE)]
 
 
-def test_the_two_year_campaign_passes_every_quality_check(warehouse) -> None:
-    """Nothing blocks either year, the convention on a code merged since included."""
+@pytest.fixture(scope="module")
+def quality_outcomes(warehouse) -> pl.DataFrame:
+    """Every quality check on the two-year warehouse (Great Expectations, as the asset checks)."""
     from dagster_project.quality.checks import CHECKS, read_warehouse, run_check
 
     p = warehouse
-    outcomes = pl.concat([run_check(spec, lambda s=spec: read_warehouse(p.warehouse, s.reads), "deux-annees")
-                          for spec in CHECKS])
+    return pl.concat([run_check(spec, lambda s=spec: read_warehouse(p.warehouse, s.reads), "deux-annees")
+                      for spec in CHECKS])
+
+
+def test_the_two_year_campaign_passes_every_quality_check(quality_outcomes) -> None:
+    """Nothing blocks either year, the convention on a code merged since included."""
+    outcomes = quality_outcomes
     failed = outcomes.filter(~pl.col("succes") & (pl.col("gravite") == "ERREUR"))
     assert failed.is_empty(), failed.select("check", "expectation", "note", "exemples").to_dicts()
 
@@ -399,3 +406,177 @@ def test_a_store_written_before_report_ecart_gains_the_column(tmp_path: Path) ->
     pl.DataFrame(schema=old).write_parquet(schema_file)
     store.ensure_schemas(tmp_path)
     assert pl.read_parquet_schema(schema_file)["report_ecart"] == pl.Boolean
+
+
+# ------------------------------------------------------- the trames, read back like a recipient
+
+
+@pytest.fixture(scope="module")
+def trames(warehouse, quality_outcomes) -> Path:
+    """The rest of the chain on the two-year warehouse, each stage's own code as the assets
+    call it: quality status, bailleurs' status, regional marts, publication, trames."""
+    from dagster_project import status
+    from dagster_project.publish import publish
+    from dagster_project.quality.scorecard import bailleur_status, scorecard
+    from dagster_project.trames.campaign import generate_trames
+
+    p = warehouse
+    with duckdb.connect(str(p.warehouse), read_only=True) as con:
+        sources = con.sql("select * from mart_sources").pl()
+    card = scorecard(quality_outcomes, sources)
+    p.marts.mkdir(parents=True, exist_ok=True)
+    bailleur_status(card, sources).write_parquet(p.marts / "quality_bailleur_status.parquet")
+    status.write(p.status, status.compute(p))
+    run_dbt(["build", "--select", "source:statut+"], p)
+    publish(p.warehouse, p.marts, p.catalog, "deux-annees", p.quality, p.raw_store, p.status)
+    generate_trames(p.marts, p.trames, "deux-annees", workers=1)
+    return p.trames
+
+
+
+EVOLUTION = "Évolution par rapport à 2024"
+RESERVATAIRE_LINES = {
+    "proposes": "Logements proposés",
+    "attribues": "Logements attribués",
+    "repris": "Logements repris par le bailleur après carence",
+    "realise": "Réalisé (attribués + repris imputés)",
+    "droit": "Droit (arrondi)",
+    "ecart": "Écart réalisé − droit",
+}
+TERRITOIRE_LINES = {
+    "flux_brut": "Flux brut",
+    "soustraits": "Logements soustraits du flux",
+    "flux_net": "Flux net",
+    "proposes": "Logements proposés (tous destinataires, hors flux exclu)",
+    "attribues": "Logements attribués (tous destinataires, hors flux exclu)",
+}
+
+
+def printed(figures: dict, niveau: str, code: str) -> dict[str, int | None]:
+    """One year's figures as its bilan prints them: droit rounded half up, écart = réalisé −
+    droit arrondi (the acceptance rule of the trames)."""
+    lines = RESERVATAIRE_LINES if niveau == "RESERVATAIRE" else TERRITOIRE_LINES
+    out = {}
+    for indicateur in lines:
+        value = figures.get((niveau, code, indicateur))
+        out[indicateur] = None if value is None else math.floor(value + 0.5)
+    if niveau == "RESERVATAIRE" and out["droit"] is not None:
+        out["ecart"] = out["realise"] - out["droit"]
+    return out
+
+
+def expected_lines(before: dict, now: dict, niveau: str, code: str) -> dict[str, tuple]:
+    """Line label → (2024, 2025, évolution) of an évolution table."""
+    lines = RESERVATAIRE_LINES if niveau == "RESERVATAIRE" else TERRITOIRE_LINES
+    b, n = printed(before, niveau, code), printed(now, niveau, code)
+    return {
+        label: (b[k], n[k], None if b[k] is None or n[k] is None else n[k] - b[k])
+        for k, label in lines.items()
+    }
+
+
+def shown_lines(table: list[dict]) -> dict[str, tuple]:
+    return {r["Indicateur"]: (r["2024"], r["2025"], r["Évolution"]) for r in table}
+
+
+def across_years_tables(path: Path) -> list[str]:
+    from trames_readback import read_tables
+
+    return [f"{sheet}/{title}" for sheet, tables in read_tables(path).items() for title in tables
+            if title and ("volution" in title or "prévus avec le bilan" in title)]
+
+
+def test_every_trame_keeps_its_text_inside_its_cells(trames) -> None:
+    import openpyxl
+
+    from dagster_project.documents.layout import clipped
+
+    files = sorted(trames.rglob("*.xlsx"))
+    assert len(files) > 30
+    for path in files:
+        for ws in openpyxl.load_workbook(path).worksheets:
+            assert clipped(ws) == [], (path.relative_to(trames), ws.title)
+
+
+def test_reservataire_trames_show_the_evolution_computed_from_the_rows(trames) -> None:
+    from trames_readback import read_tables
+
+    a_2024, a_2025 = (bilan(c) for c in CAMPAGNES[:2])
+    for code in ("PREF91", "PREF93", "ALS"):
+        sheet = read_tables(trames / "2025" / A / "reservataires" / f"{code}.xlsx")["Bilan"]
+        assert shown_lines(sheet[EVOLUTION]) == expected_lines(a_2024, a_2025, "RESERVATAIRE", code), code
+
+
+def test_no_evolution_block_without_the_previous_year(trames) -> None:
+    """2024 (no 2023) and bailleur B (2025 only): not even an empty table."""
+    from trames_readback import read_tables
+
+    without = [*(trames / "2024").rglob("*.xlsx"), *(trames / "2025" / B).rglob("*.xlsx")]
+    assert len(without) > 10
+    for path in without:
+        assert across_years_tables(path) == [], path.relative_to(trames)
+        assert not {"Évolution", "Prévu et réalisé"} & set(read_tables(path)), path
+
+
+def forecast_lines(table: list[dict]) -> dict[str, tuple]:
+    return {r["Catégorie d'opération"]: (r["Prévus pour 2025 (prévisionnel 2024)"], r["Soustraits en 2025"],
+                                          r["Attributions de relogement 2025"]) for r in table}
+
+
+def expected_forecast_lines(forecasts: list[dict[tuple, tuple]], dep: str) -> dict[str, tuple]:
+    """Catégorie label → (prévus, soustraits, attributions) summed over ``forecasts``' bailleurs."""
+    from dagster_project.trames import categories
+
+    lines = {label: (0, 0, 0) for _, label in categories.categories_operation()}
+    labels = dict(categories.categories_operation())
+    for forecast in forecasts:
+        for (_, _, d, cat), values in forecast.items():
+            if d == dep:
+                lines[labels[cat]] = tuple(a + b for a, b in zip(lines[labels[cat]], values, strict=True))
+    lines["Total"] = tuple(sum(v[i] for v in lines.values()) for i in range(3))
+    return lines
+
+
+def test_etat_trames_show_evolution_and_forecast_against_reality(trames) -> None:
+    from trames_readback import read_tables
+
+    a_2024, a_2025 = (bilan(c) for c in CAMPAGNES[:2])
+    forecast_a = {k: v for k, v in expected_forecast().items() if k[0] == A}
+    for dep in ("91", "93"):
+        sheets = read_tables(trames / "2025" / A / "etat" / f"{dep}.xlsx")
+        assert shown_lines(sheets["Évolution"][EVOLUTION]) == expected_lines(a_2024, a_2025, "DEPARTEMENT", dep)
+        (forecast,) = sheets["Prévu et réalisé"].values()
+        assert forecast_lines(forecast) == expected_forecast_lines([forecast_a], dep), dep
+
+
+def test_regional_trames_compare_the_same_bailleurs_both_years(trames) -> None:
+    """Like for like: B, published in 2025 only, is in neither side of the regional évolution
+    nor of the forecast against reality; the trame says how many bailleurs are compared."""
+    from trames_readback import all_text, read_tables
+
+    both = {c.siren for c in CAMPAGNES if c.annee == 2024} & {c.siren for c in CAMPAGNES if c.annee == 2025}
+    assert both == {A}
+
+    def summed(annee: int) -> dict:
+        out: dict = defaultdict(float)
+        for c in CAMPAGNES:
+            if c.annee == annee and c.siren in both:
+                for key, value in bilan(c).items():
+                    out[key] += value or 0
+        return out
+
+    before, now = summed(2024), summed(2025)
+    forecasts = [{k: v for k, v in expected_forecast().items() if k[0] in both}]
+    for dep in ("91", "93"):
+        path = trames / "2025" / "regional" / "etat" / f"{dep}.xlsx"
+        sheets = read_tables(path)
+        assert shown_lines(sheets["Bilan consolidé"][EVOLUTION]) == expected_lines(before, now, "DEPARTEMENT", dep)
+        (forecast,) = sheets["Prévu et réalisé"].values()
+        assert forecast_lines(forecast) == expected_forecast_lines(forecasts, dep), dep
+        assert "périmètre constant : 1 bailleur(s) publié(s) en 2024 et en 2025" in all_text(path)
+    synthesis = read_tables(trames / "2025" / "regional" / "synthese_regionale.xlsx")
+    lines = {r["Territoire"]: r for r in synthesis["Évolution"]["Évolution par territoire, 2024 et 2025"]}
+    for dep, nom in (("91", "Essonne"), ("93", "Seine-Saint-Denis")):
+        assert (lines[nom]["Attribués 2024"], lines[nom]["Attribués 2025"]) == (
+            before["DEPARTEMENT", dep, "attribues"], now["DEPARTEMENT", dep, "attribues"])
+    assert across_years_tables(trames / "2024" / "regional" / "synthese_regionale.xlsx") == []

@@ -19,7 +19,7 @@ from dagster_project.trames.tables import (
     soustraits_table,
     text,
 )
-from dagster_project.trames.territoire import consolidated_sheets, territory_rows
+from dagster_project.trames.territoire import consolidated_sheets, evolution_sheet, territory_rows
 
 
 def flux_table(flux: pl.DataFrame) -> Table:
@@ -180,6 +180,7 @@ def build(b: BailleurMarts, recipient: dict, options: Options) -> Report | None:
                 *consolidated.tables,
             ),
         ),
+        *evolution_sheet(b, dep, row),
         Sheet(
             "Part de l'État",
             f"Contingents de l'État – {departement_label(dep)}",

@@ -160,7 +160,12 @@ def wide_table(
         fields += [
             Field(f"{name} {annee - 1}", lambda r, k=k: r["before"].get(k)),
             Field(f"{name} {annee}", lambda r, k=k: r["now"].get(k)),
-            Field(f"{EVOLUTION} {name.lower()}", lambda r, k=k: change(r["before"].get(k), r["now"].get(k))[0]),
+            # no total: a line present one year only would make it differ from the totals' change
+            Field(
+                f"{EVOLUTION} {name.lower()}",
+                lambda r, k=k: change(r["before"].get(k), r["now"].get(k))[0],
+                total=None,
+            ),
         ]
     if niveau_labels:
         fields.append(Field("Type", lambda r: niveau_labels.get(r["niveau"], r["niveau"]), TEXT))
@@ -187,7 +192,8 @@ def forecast_table(rows: pl.DataFrame, annee: int, dep: str) -> Table | None:
         f"{departement_label(dep)} : logements soustraits du flux en {annee}, {FORECAST_TITLE} "
         f"{annee - 1} et réalisés",
         (
-            Field("Catégorie d'opération", lambda r: r[0], TEXT, cap=56),
+            # wide enough for the longest label on one line (Arial 10 in LibreOffice)
+            Field("Catégorie d'opération", lambda r: r[0], TEXT, cap=60),
             Field(prevus, lambda r: as_int(r[1].get("prevus"))),
             Field(soustraits, lambda r: as_int(r[1].get("soustraits"))),
             Field("Écart (soustraits − prévus)", lambda r: as_int(r[1].get("soustraits")) - as_int(r[1].get("prevus"))),

@@ -94,20 +94,11 @@ def consolidated_sheets(
         if r["reservataire_code"] != HORS_FLUX
     ]
     ventilation = territory_rows(b, "mart_territoire_ventilation", code, types)
-    niveau = text(row.get("territoire_type"))
-    change = evolution.evolution_table(
-        evolution.of(b.rows_of("mart_evolution", "code", code), niveau), b.annee, niveau
-    )
     return (
         Sheet(
             "Bilan consolidé",
             f"Bilan {b.annee} consolidé – {text(row.get('territoire_nom')) or code}",
-            (
-                consolidated_table(row),
-                *evolution.present(change),
-                detail_table(detail),
-                reconciliation_table(row, detail),
-            ),
+            (consolidated_table(row), detail_table(detail), reconciliation_table(row, detail)),
         ),
         Sheet(
             "Ventilations",
@@ -115,6 +106,19 @@ def consolidated_sheets(
             breakdown_tables(ventilation),
         ),
     )
+
+
+def evolution_sheet(b: BailleurMarts, code: str, row: dict) -> tuple[Sheet, ...]:
+    """The territory's figures of N-1 beside N, on a sheet of their own (its columns are not
+    those of the consolidation); none without N-1."""
+    niveau = text(row.get("territoire_type"))
+    change = evolution.evolution_table(
+        evolution.of(b.rows_of("mart_evolution", "code", code), niveau), b.annee, niveau
+    )
+    if change is None:
+        return ()
+    nom = text(row.get("territoire_nom")) or code
+    return (Sheet("Évolution", f"Évolution {b.annee - 1} – {b.annee} – {nom}", (change,)),)
 
 
 def build(b: BailleurMarts, recipient: dict) -> Report | None:
@@ -130,7 +134,8 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
     row = rows.row(0, named=True)
     nom = text(recipient.get("recipient_nom")) or text(row.get("territoire_nom")) or code
     kind = TERRITOIRES.get(text(row.get("territoire_type")), "")
-    sheets = consolidated_sheets(b, code, types, row)
+    consolidated, ventilations = consolidated_sheets(b, code, types, row)
+    sheets = (consolidated, *evolution_sheet(b, code, row), ventilations)
     return bailleur_report(
         b,
         recipient,
