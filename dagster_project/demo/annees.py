@@ -2,9 +2,10 @@
 stories of a real second campaign.
 
 - The stock and the conventions are drawn once, for the demo's first year (``PREMIERE_ANNEE``):
-  a later year reuses the same dwellings (same ids, same communes) and conventions renegotiated
-  (``evolve_conventions``); only its tours and prévisionnel are drawn anew, from a stream of
-  their own, so that generating 2025 never changes the 2024 files.
+  a later year reuses the same dwellings (same ids, same communes) plus its mises en service
+  (``mises_en_service``), and conventions renegotiated (``evolve_conventions``); its tours and
+  prévisionnel are drawn anew, from a stream of their own, so that generating 2025 never
+  changes the 2024 files.
 - The bailleur based in Seine-Saint-Denis writes, in its bilan 2024, the former code of
   Pierrefitte-sur-Seine (93059, merged into Saint-Denis 93066 on 1 January 2025) for part of
   its Saint-Denis dwellings, as an RPLS extract of 2024 does; from 2025 on they carry 93066.
@@ -21,6 +22,7 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 
+from dagster_project.demo.logements import FINAN_PLUS, LIBELLE_FINAN
 from dagster_project.demo.model import Bailleur, Forme, Scale, luhn_complete, plan_bailleurs
 
 PREMIERE_ANNEE = 2024
@@ -30,6 +32,7 @@ ANCIEN_CODE, COMMUNE_ACTUELLE, DERNIERE_ANNEE_ANCIEN_CODE = "93059", "93066", 20
 HOME_93 = 1  # plan_bailleurs bases its second bailleur in Seine-Saint-Denis
 ALS = "ALS"
 BAISSE_ALS = 2.5  # Action Logement's rate renegotiated down (never above a cap that held)
+TAUX_MISE_EN_SERVICE = 0.008  # new dwellings a year / stock
 
 
 def year_rng(seed: int, b: Bailleur, annee: int) -> np.random.Generator:
@@ -58,6 +61,27 @@ def bailleurs_of_year(scale: Scale, seed: int, annee: int) -> list[Bailleur]:
 def first_year(b: Bailleur, scale: Scale, seed: int) -> int:
     """The year the bailleur's stock and conventions are drawn for."""
     return NOUVEAU_EN if b.index >= scale.nb_bailleurs else PREMIERE_ANNEE
+
+
+def mises_en_service(logements: pl.DataFrame, b: Bailleur, annee: int,
+                     rng: np.random.Generator) -> pl.DataFrame:
+    """The stock of a later year: the same dwellings plus those built in ``annee``, placed
+    where the bailleur already owns (a sample of its dwellings' places)."""
+    n = max(1, round(TAUX_MISE_EN_SERVICE * logements.height))
+    places = logements[np.sort(rng.choice(logements.height, size=n, replace=False))]
+    codes, p = FINAN_PLUS
+    finan = pl.Series(rng.choice(codes, size=n, p=p))
+    if b.libelles_financement:
+        finan = finan.replace(LIBELLE_FINAN)
+    seq = pl.Series(np.arange(logements.height, logements.height + n))
+    new = places.with_columns(
+        logement_id=pl.lit(f"{b.siren[:3]}-{annee}-") + seq.cast(pl.String).str.zfill(6),
+        rpls_id=((seq * 7_919_731 + int(b.siren)) % 10**10).cast(pl.String).str.zfill(10),
+        financement=finan,
+        annee_construction=pl.lit(annee, dtype=logements.schema["annee_construction"]),
+        hors_assiette=pl.lit(None, dtype=logements.schema["hors_assiette"]),
+    )
+    return pl.concat([logements, new])
 
 
 def evolve_conventions(conventions: pl.DataFrame, b: Bailleur) -> pl.DataFrame:

@@ -21,6 +21,7 @@ from dagster_project.demo.annees import (
     bailleurs_of_year,
     evolve_conventions,
     first_year,
+    mises_en_service,
     year_rng,
 )
 from dagster_project.demo.conventions import generate_conventions
@@ -81,7 +82,8 @@ def build_bailleur(b: Bailleur, scale: Scale, seed: int, annee: int) -> DonneesB
     conventions = generate_conventions(b, logements, base, rng)
     if annee != base:
         rng = year_rng(seed, b, annee)
-        for _ in range(annee - base):
+        for year in range(base + 1, annee + 1):
+            logements = mises_en_service(logements, b, year, rng)
             conventions = evolve_conventions(conventions, b)
     tours = generate_tours(logements, conventions, annee, scale, rng)
     previsionnel = generate_previsionnel(logements, tours, b.departements, annee, rng)
