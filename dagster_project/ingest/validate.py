@@ -16,7 +16,7 @@ from dagster_project.ingest.contract import Column, Sheet, accepted_names, heade
 from dagster_project.ingest.parsers import DTYPES, EXPECTED, NON_ASCII_DIGIT, date_problem, parse, siren_key_ok
 from dagster_project.ingest.reader import ROW, RawSheet
 from dagster_project.ingest.text import MAX_CELL_CHARS, clean, fold
-from dagster_project.reference import communes_of_year
+from dagster_project.reference import codes_no_longer_valid, communes_of_year
 
 ANOMALY_SCHEMA = {
     "feuille": pl.String,
@@ -213,13 +213,18 @@ def _column_checks(checks: _Checks, c: Column, written: str, annee: int) -> None
         else:
             outside, detail = (typed < low) | (typed > high), f"de {low:g} à {high:g}"
         checks.add("HORS_PLAGE", typed.is_not_null() & outside, written, raw, detail)
-    if c.values:
-        # A commune: any code valid during the bilan year (reference.communes_of_year).
-        allowed = list(communes_of_year(annee)) if c.type == "commune" else vocabulary.allowed(c)
-        if c.out_of_list == "ERREUR":
-            rule = "VALEUR_INTERDITE"
-        else:
-            rule = "COMMUNE_HORS_IDF" if c.type == "commune" else "VALEUR_NON_REFERENCEE"
+    if c.values and c.type == "commune":
+        # Any code valid during the bilan year (reference.communes_of_year); a code of Île-de-
+        # France that was valid in an earlier year only is not said to be outside the region.
+        outside = typed.is_not_null() & ~typed.is_in(list(communes_of_year(annee)))
+        expired = codes_no_longer_valid(annee)
+        was_valid = typed.is_in(list(expired))
+        checks.add("COMMUNE_CODE_PERIME", outside & was_valid, written, raw,
+                   typed.replace_strict(expired, default=None, return_dtype=pl.String))
+        checks.add("COMMUNE_HORS_IDF", outside & ~was_valid, written, raw)
+    elif c.values:
+        allowed = vocabulary.allowed(c)
+        rule = "VALEUR_INTERDITE" if c.out_of_list == "ERREUR" else "VALEUR_NON_REFERENCEE"
         listed = ", ".join(allowed) if len(allowed) <= _LONG_LIST else f"référentiel {c.values}"
         checks.add(rule, typed.is_not_null() & ~typed.is_in(allowed), written, raw, listed)
 
