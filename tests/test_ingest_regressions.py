@@ -308,3 +308,19 @@ def test_bytes_changed_after_hashing_are_never_archived_under_the_old_hash(works
     with pytest.raises(StillWriting):
         store.archive(path, workspace.landing, workspace.archive, first, ".csv")
     assert not [f for f in workspace.archive.rglob("*") if f.is_file()]
+
+
+def test_a_convention_on_a_code_merged_since_counts_in_the_rate_sums(workspace):
+    """Regression (parity with quality's rate caps): ingestion ignored a convention on a code
+    valid in the bilan year but merged since (Pierrefitte 93059 in 2024), so 85 % on the
+    département plus 20 % on Pierrefitte passed as at most 100 %."""
+    header, *_ = sheets()["conventions"]
+    rows = [header,
+            ["PREF93", "Préfet 93", "ETAT_PRIORITAIRES", "", "DEPARTEMENT", "93", "25"],
+            ["ALS", "Action Logement Services", "ACTION_LOGEMENT", "824541148", "DEPARTEMENT", "93", "60"],
+            ["VPIE", "Ville de Pierrefitte-sur-Seine", "COMMUNE", "219300597", "COMMUNE", "93059", "20"]]
+    write_csv(workspace.landing, "conventions", rows)
+    (f,) = ingest(workspace).values()
+    found = anomalies(workspace, f.version).filter(pl.col("regle") == "TAUX_SOMME")
+    assert f.statut == "REJETE" and found["valeur"].to_list() == ["département 93"]
+    assert "jusqu'à 105" in found["message"][0] and "93059" in found["message"][0]
