@@ -1,12 +1,10 @@
--- Regional year over year, like for like: the key figures of N beside those of N-1 summed
--- over the same bailleurs, those published (status PUBLIE) both years. A bailleur published
--- only one of the two years counts in neither (its arrival or absence is not a change of the
--- figures), so the regional trames say how many bailleurs the comparison covers. Per
--- réservataire (regional identifier, as mart_regional_reservataire) and per territory (as
--- mart_regional_territoire), one row per figure; NULL on the side a réservataire or territory
--- is absent from. Sums of doubles through exact_sum: the same figures give the same bits.
-{%- set reservataire = ['proposes', 'attribues', 'repris', 'realise', 'droit', 'ecart'] %}
-{%- set territoire = ['proposes', 'attribues', 'flux_brut', 'soustraits', 'flux_net'] %}
+-- Regional year over year, like for like: mart_evolution summed over the same bailleurs, those
+-- published (status PUBLIE) both in N-1 and N. A bailleur published only one of the two years
+-- counts in neither (its arrival or absence is not a change of the figures), so the regional
+-- trames say how many bailleurs the comparison covers. Per réservataire (its regional
+-- identifier, as mart_regional_reservataire; the bailleurs' own share has none) and per
+-- territory (as mart_regional_territoire); NULL on the side a réservataire or territory is
+-- absent from. Sums of doubles through exact_sum: the same figures give the same bits.
 with paires as (
     select n.bailleur_siren, n.annee
     from {{ ref('int_bailleurs_publies') }} as n
@@ -14,48 +12,44 @@ with paires as (
         on p.bailleur_siren = n.bailleur_siren and p.annee = n.annee - 1
 ),
 
-figures as (
-    {%- for indicateur in reservataire %}
-    select b.bailleur_siren, b.annee, 'RESERVATAIRE' as niveau, b.reservataire_id as code,
-        r.reservataire_nom as libelle, '{{ indicateur }}' as indicateur, {{ loop.index }} as ordre,
-        cast(b.{{ indicateur }} as double) as valeur
-    from {{ ref('mart_bilan_reservataire') }} as b
-    left join {{ ref('dim_reservataire') }} as r using (reservataire_id)
-    where b.reservataire_id is not null
-    union all
-    {%- endfor %}
-    {%- for indicateur in territoire %}
-    select bailleur_siren, annee, territoire_type, territoire_code, territoire_nom, '{{ indicateur }}',
-        {{ loop.index }}, cast({{ indicateur }} as double)
-    from {{ ref('mart_bilan_territoire') }}
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
+identifiants as (
+    select bailleur_siren, annee, reservataire_code, reservataire_id
+    from {{ ref('mart_bilan_reservataire') }}
+    where reservataire_id is not null
 ),
 
--- each figure tagged with the year N it is compared in: its own year, or the next one
-cotes as (
-    select f.*, f.annee as annee_n, true as est_n
-    from figures as f semi join paires as p using (bailleur_siren, annee)
-    union all
-    select f.*, f.annee + 1, false
-    from figures as f
-    semi join paires as p on p.bailleur_siren = f.bailleur_siren and p.annee = f.annee + 1
+lignes as (
+    select
+        e.*,
+        -- a réservataire's regional identifier: from its bilan of N, else of N-1
+        case when e.niveau = 'RESERVATAIRE' then coalesce(i_n.reservataire_id, i_p.reservataire_id)
+            else e.code end as code_regional
+    from {{ ref('mart_evolution') }} as e
+    left join identifiants as i_n
+        on e.niveau = 'RESERVATAIRE' and i_n.bailleur_siren = e.bailleur_siren
+        and i_n.annee = e.annee and i_n.reservataire_code = e.code
+    left join identifiants as i_p
+        on e.niveau = 'RESERVATAIRE' and i_p.bailleur_siren = e.bailleur_siren
+        and i_p.annee = e.annee - 1 and i_p.reservataire_code = e.code
+    where (e.bailleur_siren, e.annee) in (select (bailleur_siren, annee) from paires)
 ),
 
 sommes as (
     select
-        annee_n as annee,
-        niveau,
-        code,
-        -- the name of N, else of N-1
-        coalesce(max(libelle) filter (where est_n), max(libelle)) as libelle,
-        indicateur,
-        min(ordre) as ordre,
-        count(distinct bailleur_siren) as nb_bailleurs,
-        {{ exact_sum('case when est_n then valeur end') }} as valeur_n,
-        {{ exact_sum('case when not est_n then valeur end') }} as valeur_n_1
-    from cotes
-    group by annee_n, niveau, code, indicateur
+        l.annee,
+        l.niveau,
+        l.code_regional as code,
+        coalesce(min(r.reservataire_nom), min(l.libelle)) as libelle,
+        l.indicateur,
+        min(l.ordre) as ordre,
+        count(distinct l.bailleur_siren) as nb_bailleurs,
+        {{ exact_sum('l.valeur_n') }} as valeur_n,
+        {{ exact_sum('l.valeur_n_1') }} as valeur_n_1
+    from lignes as l
+    left join {{ ref('dim_reservataire') }} as r
+        on l.niveau = 'RESERVATAIRE' and r.reservataire_id = l.code_regional
+    where l.code_regional is not null
+    group by l.annee, l.niveau, l.code_regional, l.indicateur
 )
 
 select
