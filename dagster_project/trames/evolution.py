@@ -38,6 +38,9 @@ INDICATEURS = {
         "attribues": "Logements attribués (tous destinataires, hors flux exclu)",
     },
 }
+# column headers of the wide tables: "<short> 2024", "<short> 2025", "Évolution <short>"
+SHORT = {"proposes": "Proposés", "attribues": "Attribués", "realise": "Réalisé",
+         "droit": "Droit", "ecart": "Écart", "flux_net": "Flux net"}
 EVOLUTION, TAUX = "Évolution", "Évolution (%)"
 EVOLUTION_TITLE = "Évolution par rapport à"
 FORECAST_TITLE = "prévus avec le bilan"
@@ -151,12 +154,9 @@ def wide_table(
             {"niveau": niveau, "code": code, "libelle": part["libelle"].drop_nulls().first(),
              "before": before, "now": now}
         )
-    labels = INDICATEURS[RESERVATAIRE] | INDICATEURS["TERRITOIRE"]
-    short = {"droit": "Droit", "ecart": "Écart", "flux_net": "Flux net",
-             "attribues": "Attribués", "proposes": "Proposés", "realise": "Réalisé"}
     fields = [label]
     for k in indicators:
-        name = short.get(k, labels[k])
+        name = SHORT[k]
         fields += [
             Field(f"{name} {annee - 1}", lambda r, k=k: r["before"].get(k)),
             Field(f"{name} {annee}", lambda r, k=k: r["now"].get(k)),
