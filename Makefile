@@ -60,9 +60,10 @@ sync: | $(UV)
 	@$(UV) sync --frozen --quiet --compile-bytecode
 
 # The demo lives in its own data folder: it never mixes with a real landing folder.
-# Two bilan years side by side (dagster_project/demo/annees.py), each in two waves, each wave
-# seen by the product on its own date: 2024 on time, 2024 late, then 2025 on time (the late
-# bailleur's 2025 files are first seen by the 2025 campaign run).
+# Two bilan years side by side (dagster_project/demo/annees.py), each wave seen by the product on
+# its own date: 2024 on time, 2024 late, 2025 on time. The late bailleur's 2025 files
+# (`$(DEMO_GEN) --annee 2025 --vague retard`) must be written after the 2024 campaign run, which
+# would otherwise date them: `run` writes them just before the 2025 run.
 DEMO_GEN = FLUX_DATA_DIR=$(DEMO_DIR) $(UV) run python -m dagster_project.demo --scale demo --out $(DEMO_DIR)/raw
 DEMO_VOIT = FLUX_DATA_DIR=$(DEMO_DIR) FLUX_LANDING_SETTLE_SECONDS=0 $(UV) run python -m dagster_project.suivi observer
 $(DEMO_DIR)/.demo_generee: | sync
@@ -72,7 +73,6 @@ $(DEMO_DIR)/.demo_generee: | sync
 	FLUX_HORLOGE=$(DEMO_HORLOGE) $(DEMO_VOIT)
 	$(DEMO_GEN) --annee 2025 --vague a-l-heure --ajout
 	FLUX_HORLOGE=$(DEMO_DEPOT_A_L_HEURE_2025) $(DEMO_VOIT)
-	$(DEMO_GEN) --annee 2025 --vague retard
 	@touch $@
 
 run: $(DEMO_DIR)/.demo_generee

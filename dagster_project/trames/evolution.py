@@ -146,15 +146,16 @@ def wide_table(
     if rows.is_empty():
         return None
     records = []
-    for (niveau, code), part in rows.sort("niveau", "code").group_by(
-        ["niveau", "code"], maintain_order=True
-    ):
+    for (niveau, code), part in rows.group_by(["niveau", "code"]):
         before, now = _years(part.iter_rows(named=True))
+        libelle = part["libelle"].drop_nulls().first() or code
         records.append(
-            {"niveau": niveau, "code": code, "libelle": part["libelle"].drop_nulls().first(),
-             "before": before, "now": now}
+            {"niveau": niveau, "code": code, "libelle": libelle, "before": before, "now": now}
         )
+    records.sort(key=lambda r: (r["niveau"], r["libelle"], r["code"]))
     fields = [label]
+    if niveau_labels:  # a label: next to the name, before the figures
+        fields.append(Field("Type", lambda r: niveau_labels.get(r["niveau"], r["niveau"]), TEXT))
     for k in indicators:
         name = SHORT[k]
         fields += [
@@ -167,8 +168,6 @@ def wide_table(
                 total=None,
             ),
         ]
-    if niveau_labels:
-        fields.append(Field("Type", lambda r: niveau_labels.get(r["niveau"], r["niveau"]), TEXT))
     total = None if niveau_labels else "Total"
     return table(title, fields, records, total=total, note=note, filterable=True)
 

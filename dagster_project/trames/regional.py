@@ -271,31 +271,31 @@ def _territory_report(
 
 
 def _evolution_sheets(changes: pl.DataFrame, annee: int, note: str) -> tuple[Sheet, ...]:
-    """The synthesis' évolution sheet: réservataires and territories, N-1 beside N."""
-    reservataires = evolution.of(changes, evolution.RESERVATAIRE)
-    territoires = changes.filter(pl.col("niveau") != evolution.RESERVATAIRE) if changes.height else changes
-    tables = evolution.present(
-        evolution.wide_table(
-            f"Évolution par réservataire, {annee - 1} et {annee}",
-            reservataires,
-            annee,
-            Field("Réservataire", lambda r: text(r["libelle"]) or r["code"], TEXT),
-            ("attribues", "droit", "ecart"),
-            note,
-        ),
-        evolution.wide_table(
-            f"Évolution par territoire, {annee - 1} et {annee}",
-            territoires,
-            annee,
-            Field("Territoire", lambda r: text(r["libelle"]) or r["code"], TEXT),
-            ("attribues", "flux_net"),
-            note,
-            TERRITOIRES,
-        ),
+    """The synthesis' évolution: réservataires and territories, N-1 beside N, a sheet each
+    (their columns differ)."""
+    reservataires = evolution.wide_table(
+        f"Évolution par réservataire, {annee - 1} et {annee}",
+        evolution.of(changes, evolution.RESERVATAIRE),
+        annee,
+        Field("Réservataire", lambda r: text(r["libelle"]), TEXT),
+        ("attribues", "droit", "ecart"),
+        note,
     )
-    if not tables:
-        return ()
-    return (Sheet("Évolution", f"Évolution {annee - 1} – {annee}, tous bailleurs", tables, landscape=True),)
+    territoires = evolution.wide_table(
+        f"Évolution par territoire, {annee - 1} et {annee}",
+        changes.filter(pl.col("niveau") != evolution.RESERVATAIRE) if changes.height else changes,
+        annee,
+        Field("Territoire", lambda r: text(r["libelle"]), TEXT),
+        ("attribues", "flux_net"),
+        note,
+        TERRITOIRES,
+    )
+    return tuple(
+        Sheet(name, f"Évolution {annee - 1} – {annee} par {what}, tous bailleurs", (t,), landscape=True)
+        for name, what, t in (("Évolution réservataires", "réservataire", reservataires),
+                              ("Évolution territoires", "territoire", territoires))
+        if t is not None
+    )
 
 
 def _forecast_sheets(forecasts: pl.DataFrame, annee: int, note: str) -> tuple[Sheet, ...]:
