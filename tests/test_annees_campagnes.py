@@ -2,8 +2,9 @@
 (mart_previsionnel_realise) and the geography of each year (a code merged since).
 
 A small two-year campaign is written here as CSV rows, ingested and built by the real pipeline
-(ingestion → dbt build); the expected figures are computed from the same rows in plain Python
-(the counting rules of the domain README §3), never by the project's SQL.
+(ingestion → dbt build; then quality, status, regional marts, publication and trames, read back
+with openpyxl as a recipient would); the expected figures are computed from the same rows in
+plain Python (the counting rules of the domain README §3), never by the project's SQL.
 
 - Bailleur A (297341513) drops 2024 and 2025. In 2024 some of its dwellings carry 93059
   (Pierrefitte-sur-Seine, merged into Saint-Denis 93066 on 1 January 2025) and the commune of
@@ -486,6 +487,12 @@ def across_years_tables(path: Path) -> list[str]:
             if title and ("volution" in title or "prévus avec le bilan" in title)]
 
 
+def notice_lines(path: Path) -> set[str]:
+    import openpyxl
+
+    return {c.value for c in openpyxl.load_workbook(path)["Notice"]["A"] if c.value}
+
+
 def test_every_trame_keeps_its_text_inside_its_cells(trames) -> None:
     import openpyxl
 
@@ -516,6 +523,7 @@ def test_no_evolution_block_without_the_previous_year(trames) -> None:
     for path in without:
         assert across_years_tables(path) == [], path.relative_to(trames)
         assert not [s for s in read_tables(path) if s.startswith("Évolution") or s == "Prévu et réalisé"], path
+        assert not {"Évolution", "Prévu et réalisé"} & notice_lines(path), path
 
 
 def forecast_lines(table: list[dict]) -> dict[str, tuple]:
@@ -547,6 +555,7 @@ def test_etat_trames_show_evolution_and_forecast_against_reality(trames) -> None
         assert shown_lines(sheets["Évolution"][EVOLUTION]) == expected_lines(a_2024, a_2025, "DEPARTEMENT", dep)
         (forecast,) = sheets["Prévu et réalisé"].values()
         assert forecast_lines(forecast) == expected_forecast_lines([forecast_a], dep), dep
+        assert {"Évolution", "Prévu et réalisé"} <= notice_lines(trames / "2025" / A / "etat" / f"{dep}.xlsx")
 
 
 def test_regional_trames_compare_the_same_bailleurs_both_years(trames) -> None:
