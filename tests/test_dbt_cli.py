@@ -41,7 +41,9 @@ def test_dbt_env_is_the_data_root_of_the_paths(tmp_path: Path) -> None:
     p = Paths(data=tmp_path / "d", landing=tmp_path / "landing")
     artifacts = str(tmp_path / "d" / "warehouse" / "dbt")
     assert dbt_env(p) == {"FLUX_DATA_DIR": str(tmp_path / "d"), "DBT_TARGET_PATH": artifacts,
-                          "DBT_LOG_PATH": artifacts}
+                          "DBT_LOG_PATH": artifacts, "FLUX_DBT_PARTITIONS": ""}
+    # a re-drop's build: the incremental models replace these partitions only
+    assert dbt_env(p, ["297341513_2024"])["FLUX_DBT_PARTITIONS"] == "297341513_2024"
 
 
 def test_parse_vars_reads_a_json_object_and_refuses_anything_else() -> None:

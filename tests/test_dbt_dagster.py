@@ -11,6 +11,8 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 
+from dagster_project.defs.automation.partitions import PARTITION_TAG
+from dagster_project.defs.transform import incremental
 from dagster_project.defs.transform.dbt_resource import PARTIAL_PARSE
 from dagster_project.defs.transform.definitions import DbtBuildConfig, defs, flux_dbt_assets
 from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions
@@ -57,19 +59,26 @@ def test_dagster_builds_the_marts_with_row_counts_checks_and_run_config(
     assert (repris, realise, attribues) == (1, 12, 12)
 
 
-def test_the_next_run_starts_from_the_last_parse_state(
+def test_the_next_run_starts_from_the_last_parse_state_and_a_redrop_builds_its_partition(
     acceptance_landing: Paths, dbt_manifest: Path
 ) -> None:
     p = acceptance_landing
     ingest_partitions(p, discover_partitions(p.landing), run_id="dagster-dbt")
-    logs = []
-    for _ in range(2):
-        result = dg.materialize([flux_dbt_assets()], resources=defs().resources)
+    logs, key = [], f"{BAILLEUR}_2024"
+    # the campaign, then the landing sensor's run of one partition
+    for tags in ({}, {PARTITION_TAG: key}):
+        result = dg.materialize([flux_dbt_assets()], resources=defs().resources, tags=tags)
         assert result.success
         [log] = p.dbt_artifacts.glob(f"flux_dbt-{result.run_id[:7]}-*/dbt.log")
         logs.append(log.read_text("utf-8"))
+        assert incremental.rebuilt_partitions(p.dbt_artifacts, result.run_id) == tuple(tags.values())
     assert (p.dbt_artifacts / PARTIAL_PARSE).is_file()
+    # the partition is not a dbt var: a change of vars would make dbt parse everything again
     assert "Unable to do partial parsing" not in logs[1]
+    assert "--full-refresh" in logs[0] and "--full-refresh" not in logs[1]
+    assert f"(bailleur_siren = '{BAILLEUR}' and annee = 2024)" in logs[1]
+    # its seeds are those of the complete build (same fingerprint): not loaded again
+    assert "seed file" not in logs[1]
 
 
 def test_the_dbt_resource_overrides_still_exist_upstream() -> None:

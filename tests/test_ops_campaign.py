@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -18,8 +17,6 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from dagster_project.atomic import sha256_of
-from dagster_project.marts import PUBLISHED_MODELS
-from dagster_project.publish import STATUS_TABLES
 from dagster_project.defs.automation.definitions import (
     campagne_annuelle,
 )
@@ -29,29 +26,18 @@ from dagster_project.defs.automation.partitions import (
     RANGE_END_TAG,
     RANGE_START_TAG,
 )
+from dagster_project.marts import PUBLISHED_MODELS
+from dagster_project.publish import STATUS_TABLES
 from dagster_project.settings import Paths
+from tests.campaign_cli import ROOT, cli_env, run_cli
+from tests.conftest import ACCEPTANCE
 
-ROOT = Path(__file__).resolve().parent.parent
-ACCEPTANCE = ROOT / "tests" / "fixtures" / "acceptance-2024"
 BAILLEURS = ("244244034", "292178738", "297341513")
 
 
-def run_cli(data: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FLUX_DATA_DIR": str(data), "FLUX_LANDING_SETTLE_SECONDS": "0"}
-    env.pop("DAGSTER_HOME", None)
-    env.pop("FLUX_LANDING_DIR", None)
-    return subprocess.run([sys.executable, "-m", "dagster_project.campaign", "run", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=900)
-
-
-@pytest.fixture(scope="module")
-def campaign(tmp_path_factory, dbt_manifest) -> tuple[Paths, subprocess.CompletedProcess]:
-    """The acceptance campaign dropped in a custom landing folder, run once by the CLI."""
-    data = tmp_path_factory.mktemp("campagne") / "data"
-    landing = data.parent / "depot"
-    shutil.copytree(ACCEPTANCE / "landing", landing)
-    result = run_cli(data, "--landing", str(landing))
-    return Paths(data=data.resolve(), landing=landing.resolve()), result
+@pytest.fixture
+def campaign(campagne_recette) -> tuple[Paths, subprocess.CompletedProcess]:
+    return campagne_recette
 
 
 def test_campaign_command_succeeds_with_progress_and_french_summary(campaign):
@@ -143,12 +129,9 @@ def test_a_second_run_is_idempotent(campaign):
 
 
 def start_cli(data: Path, landing: Path) -> subprocess.Popen:
-    env = {**os.environ, "FLUX_DATA_DIR": str(data), "FLUX_LANDING_SETTLE_SECONDS": "0"}
-    env.pop("DAGSTER_HOME", None)
-    env.pop("FLUX_LANDING_DIR", None)
     return subprocess.Popen(
         [sys.executable, "-m", "dagster_project.campaign", "run", "--landing", str(landing)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=ROOT, env=cli_env(data), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def read_until(proc: subprocess.Popen, marker: str) -> str:
@@ -176,9 +159,19 @@ def trames_fingerprints(p: Paths) -> dict[str, str]:
     return {e["file"]: e["fingerprint"] for e in manifest["files"]}
 
 
-def test_a_second_command_is_refused_and_a_killed_campaign_recovers_alone(campaign, tmp_path):
-    """kill -9 in the dbt stage, then in the trames stage: the next command marks the dead
-    runs failed, frees their slots, and ends with the same marts and trames as a clean run."""
+def stopped_by_sigterm(proc: subprocess.Popen) -> str:
+    proc.terminate()
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out
+    assert "Arrêt demandé (Ctrl-C ou SIGTERM)" in out and "Campagne interrompue à la demande" in out
+    assert "Traceback" not in out
+    return out
+
+
+def test_a_second_command_is_refused_and_an_interrupted_campaign_recovers_alone(campaign, tmp_path):
+    """A second command is refused while the first runs; SIGTERM in the dbt stage stops that
+    run cleanly; kill -9 in the trames stage leaves a dead run behind. The next command marks
+    the dead run failed, frees its slots, and ends with the same marts and trames as a clean run."""
     clean, _ = campaign
     data = tmp_path / "data"
     landing = tmp_path / "depot"
@@ -191,15 +184,20 @@ def test_a_second_command_is_refused_and_a_killed_campaign_recovers_alone(campai
         assert second.returncode == 2, second.stdout[-3000:] + second.stderr[-3000:]
         assert "REFUSÉ : Une campagne est déjà en cours sur ce dossier de données" in second.stdout
         assert f"processus {proc.pid}" in second.stdout
+        stopped_by_sigterm(proc)
     finally:
         proc.kill()
         proc.wait(timeout=60)
+    with dg.DagsterInstance.from_config(str(data / ".dagster")) as instance:
+        (run,) = [r.dagster_run for r in instance.get_run_records()]
+        assert run.is_finished
+        assert not instance.event_log_storage.get_concurrency_info("duckdb_writer").claimed_slots
 
-    resumed = killed_during(data, landing, "écriture des trames")
-    assert "Reprise après incident : exécution" in resumed and "marquée en échec" in resumed
+    killed_during(data, landing, "écriture des trames")
     final = run_cli(data, "--landing", str(landing))
     assert final.returncode == 0, final.stdout[-5000:] + final.stderr[-5000:]
     assert "Reprise après incident : exécution" in final.stdout
+    assert "marquée en échec" in final.stdout
 
     p = Paths(data=data.resolve(), landing=landing.resolve())
     for mart in (*PUBLISHED_MODELS, *STATUS_TABLES):
@@ -210,22 +208,6 @@ def test_a_second_command_is_refused_and_a_killed_campaign_recovers_alone(campai
     assert not list(p.marts.rglob(".*.tmp"))
     with dg.DagsterInstance.from_config(str(data / ".dagster")) as instance:
         statuses = [r.dagster_run.status for r in instance.get_run_records()]
-        assert statuses == [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE,
-                            dg.DagsterRunStatus.FAILURE]
-        assert not instance.event_log_storage.get_concurrency_info("duckdb_writer").claimed_slots
-
-
-def test_sigterm_stops_a_campaign_cleanly(tmp_path):
-    data, landing = tmp_path / "data", tmp_path / "depot"
-    shutil.copytree(ACCEPTANCE / "landing", landing)
-    proc = start_cli(data, landing)
-    read_until(proc, "▶ modèles dbt et tests")
-    proc.terminate()
-    out, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 130, out
-    assert "Arrêt demandé (Ctrl-C ou SIGTERM)" in out and "Campagne interrompue à la demande" in out
-    assert "Traceback" not in out
-    with dg.DagsterInstance.from_config(str(data / ".dagster")) as instance:
-        (run,) = [r.dagster_run for r in instance.get_run_records()]
-        assert run.is_finished
+        assert statuses[0] == dg.DagsterRunStatus.SUCCESS  # newest first
+        assert dg.DagsterRunStatus.FAILURE in statuses[1:]
         assert not instance.event_log_storage.get_concurrency_info("duckdb_writer").claimed_slots

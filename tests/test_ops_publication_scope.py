@@ -1,18 +1,13 @@
 """End to end: only complete, unblocked bailleurs are published, and the regional figures add
 up exactly the published bailleurs' figures.
 
-The acceptance campaign with two bailleurs spoilt, as an operator would meet them:
-- 244244034 drops a ``tours`` file that is rejected: it is incomplete (its conventions and
-  logements alone would give trames where every figure is 0);
-- 297341513 orients a dwelling to a réservataire without a convention there: quality rule
-  §6.2 (ERREUR) blocks it (as in test_quality_blocking.py);
-- 292178738 is complete and valid: the only one published.
+The acceptance campaign with two bailleurs spoilt, as an operator would meet them
+(``campagne_abimee`` in conftest.py): one incomplete, one blocked, one published.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 
 import duckdb
 import polars as pl
@@ -21,11 +16,8 @@ from trames_readback import all_text, read_tables
 
 from dagster_project.marts import REGIONAL_MARTS
 from dagster_project.settings import Paths
-from tests.conftest import ACCEPTANCE
-from tests.test_ops_campaign import run_cli
-from tests.test_quality_blocking import MISDIRECTED, TOUR
+from tests.conftest import BLOCKED, INCOMPLETE, PUBLISHED
 
-INCOMPLETE, BLOCKED, PUBLISHED = "244244034", "297341513", "292178738"
 # Each regional mart and the bailleur mart it adds up, by its keys.
 REGIONAL_SOURCES = {
     "mart_regional_reservataire": ("mart_bilan_reservataire", ["annee", "reservataire_id"]),
@@ -35,18 +27,10 @@ REGIONAL_SOURCES = {
 NOT_ADDITIVE = {"nb_bailleurs", "part_hors_qpv"}
 
 
-@pytest.fixture(scope="module")
-def campaign(tmp_path_factory, dbt_manifest) -> tuple[Paths, str]:
-    data = tmp_path_factory.mktemp("perimetre") / "data"
-    landing = data.parent / "depot"
-    shutil.copytree(ACCEPTANCE / "landing", landing)
-    (landing / "depot" / INCOMPLETE / f"{INCOMPLETE}_2024_tours.csv").write_text(
-        "colonne inconnue;autre\n1;2\n", encoding="utf-8")
-    tours = landing / BLOCKED / f"{BLOCKED}_2024_tours.csv"
-    tours.write_text(tours.read_text(encoding="utf-8-sig").replace(TOUR, MISDIRECTED), "utf-8")
-    result = run_cli(data, "--landing", str(landing))
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
-    return Paths(data=data.resolve(), landing=landing.resolve()), result.stdout
+@pytest.fixture
+def campaign(campagne_abimee) -> tuple[Paths, str]:
+    p, result = campagne_abimee
+    return p, result.stdout
 
 
 def test_one_status_per_bailleur_with_the_reason(campaign):

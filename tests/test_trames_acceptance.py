@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -33,20 +32,10 @@ BILAN_ROWS = {
 }
 
 
-@pytest.fixture(scope="module")
-def year_dir(tmp_path_factory) -> Path:
-    from dagster_project.campaign import run_campaign
-    from dagster_project.settings import paths
-
-    root = tmp_path_factory.mktemp("acceptance")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FLUX_DATA_DIR", str(root / "data"))
-        mp.setenv("FLUX_LANDING_DIR", str(root / "data" / "raw"))
-        mp.setenv("DAGSTER_HOME", str(root / "dagster"))
-        (root / "dagster").mkdir()
-        shutil.copytree(ACCEPTANCE / "landing", root / "data" / "raw")
-        run_campaign(2024)
-        trames = paths().trames / "2024"
+@pytest.fixture
+def year_dir(campagne_recette) -> Path:
+    p, _ = campagne_recette
+    trames = p.trames / "2024"
     assert (trames / "manifest.json").is_file(), (
         "la campagne de recette n'a produit aucune trame (marts non publiés ou bailleur bloqué)"
     )

@@ -159,10 +159,19 @@ CHECKS_BY_NAME = {spec.name: spec for spec in CHECKS}
 VALIDATED_MARTS = tuple(dict.fromkeys(m for spec in CHECKS for m in spec.reads))
 
 
-def read_marts(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> Marts:
+def read_marts(
+    con: duckdb.DuckDBPyConnection, names: tuple[str, ...], partitions: tuple[str, ...] = ()
+) -> Marts:
     """The marts ``names`` of schema ``main``, plus ``_colonnes``: the column inventory of every
-    ``mart_*`` / ``fct_*`` table (what the trames may read)."""
-    marts = {name: con.sql(f'select * from main."{name}"').pl() for name in names}
+    ``mart_*`` / ``fct_*`` table (what the trames may read). ``partitions``: only the rows of
+    these "<siren>_<annee>" keys (a re-drop's checks), else every row."""
+    scope = (
+        " where list_contains($partitions, bailleur_siren || '_' || cast(annee as varchar))"
+        if partitions
+        else ""
+    )
+    params = {"partitions": list(partitions)} if partitions else None
+    marts = {name: con.sql(f'select * from main."{name}"{scope}', params=params).pl() for name in names}
     inventory = con.sql(
         "select table_name, column_name from information_schema.columns "
         "where table_schema = 'main' and (table_name like 'mart\\_%' escape '\\' "
@@ -175,10 +184,10 @@ def read_marts(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> Marts:
     return marts
 
 
-def read_warehouse(path: Path, names: tuple[str, ...]) -> Marts:
+def read_warehouse(path: Path, names: tuple[str, ...], partitions: tuple[str, ...] = ()) -> Marts:
     """``read_marts`` on a read-only connection closed before returning (DuckDB: one writer)."""
     with duckdb.connect(str(path), read_only=True) as con:
-        return read_marts(con, names)
+        return read_marts(con, names, partitions)
 
 
 def build_frames(spec: CheckSpec, marts: Marts) -> list[tuple[str, pl.DataFrame]]:

@@ -24,3 +24,17 @@ def read_outcomes(directory: Path, checks: Iterable[str]) -> tuple[pl.DataFrame,
         else:
             missing.append(check)
     return (pl.concat(frames) if frames else pl.DataFrame(schema=OUTCOME_SCHEMA)), missing
+
+
+def merge_outcomes(stored: pl.DataFrame, new: pl.DataFrame, partitions: tuple[str, ...]) -> pl.DataFrame:
+    """The outcomes of a check validated on ``partitions`` only (a re-drop), merged with its
+    stored outcomes of the other bailleurs. Rows that concern everyone (empty
+    ``bailleur_siren``) are the new run's: it ran the check, on the partitions that changed."""
+    key = pl.col("bailleur_siren") + "_" + pl.col("annee").cast(pl.String)
+    kept = stored.cast(OUTCOME_SCHEMA).filter(
+        pl.col("bailleur_siren").is_not_null() & ~key.is_in(list(partitions))
+    )
+    return pl.concat([kept, new.cast(OUTCOME_SCHEMA)]).sort(
+        "check", "suite", "expectation", "bailleur_siren", "annee", nulls_last=True,
+        maintain_order=True,
+    )

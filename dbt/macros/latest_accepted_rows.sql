@@ -1,11 +1,12 @@
 {#-
   Rows of raw table `table_name` that come from the latest accepted file version of each
   (bailleur_siren, annee): the sheet a later drop supersedes disappears from staging, the
-  rejected files never reach it (contracts §2). Adds `_depose_le`, the drop time of the file.
+  rejected files never reach it (contracts §2). Built incrementally, only the changed
+  partitions' rows are read (macros/partitions.sql). Adds `_depose_le`, the drop time of the file.
 -#}
 {% macro latest_accepted_rows(table_name) %}
 with source_rows as (
-    select * from {{ source('raw', table_name) }}
+    select * from {{ changed_rows(source('raw', table_name)) }}
 ),
 
 accepted_files as (

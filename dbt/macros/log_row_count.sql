@@ -4,7 +4,7 @@
     open flux.duckdb until dbt has released it. Views are not counted (counting one recomputes
     it). -#}
 {% macro log_row_count() %}
-    {%- if execute and config.get('materialized') in ('table', 'seed') -%}
+    {%- if execute and config.get('materialized') in ('table', 'incremental', 'seed') -%}
         {%- set rows = run_query('select count(*) from ' ~ this).columns[0].values()[0] -%}
         {%- do log('flux_row_count ' ~ rows, info=True) -%}
     {%- endif -%}

@@ -30,12 +30,22 @@ def dbt_executable() -> str:
     return shutil.which("dbt") or "dbt"
 
 
-def dbt_env(p: Paths) -> dict[str, str]:
-    """Environment dbt needs: the data root its profile and sources resolve paths from, and
-    the target folder of that data root (dagster-dbt starts each invocation from the
-    ``partial_parse.msgpack`` it finds there)."""
+# The "<siren>_<annee>" partitions an incremental build replaces, comma-separated; empty: all
+# (dbt/macros/partitions.sql, defs/transform/incremental.py).
+PARTITIONS_ENV = "FLUX_DBT_PARTITIONS"
+
+
+def dbt_env(p: Paths, partitions: Sequence[str] = ()) -> dict[str, str]:
+    """Environment dbt needs: the data root its profile and sources resolve paths from, the
+    target folder of that data root (dagster-dbt starts each invocation from the
+    ``partial_parse.msgpack`` it finds there), and the partitions to rebuild (none: all)."""
     artifacts = str(p.dbt_artifacts)
-    return {"FLUX_DATA_DIR": str(p.data), "DBT_TARGET_PATH": artifacts, "DBT_LOG_PATH": artifacts}
+    return {
+        "FLUX_DATA_DIR": str(p.data),
+        "DBT_TARGET_PATH": artifacts,
+        "DBT_LOG_PATH": artifacts,
+        PARTITIONS_ENV: ",".join(partitions),
+    }
 
 
 def prepare_data_root(p: Paths) -> None:
@@ -45,10 +55,10 @@ def prepare_data_root(p: Paths) -> None:
     status.ensure_schema(p.status)
 
 
-def export_dbt_env(p: Paths) -> None:
+def export_dbt_env(p: Paths, partitions: Sequence[str] = ()) -> None:
     """Pin dbt's environment in this process (dagster-dbt passes os.environ to dbt) and
     prepare the data root."""
-    os.environ.update(dbt_env(p))
+    os.environ.update(dbt_env(p, partitions))
     prepare_data_root(p)
 
 
@@ -90,14 +100,15 @@ def cli_command(args: Sequence[str]) -> list[str]:
 
 
 def run_dbt(
-    args: Sequence[str], p: Paths, target_path: Path | None = None
+    args: Sequence[str], p: Paths, target_path: Path | None = None, partitions: Sequence[str] = ()
 ) -> subprocess.CompletedProcess[str]:
     """Run dbt on this project against the data folder of ``p``; raise with dbt's log on failure.
 
     dbt's target and log folders default to ``p.dbt_artifacts`` so that runs on different
-    data folders (tests in parallel) never share them.
+    data folders (tests in parallel) never share them. ``partitions``: the only ones the
+    incremental models rebuild (default: all).
     """
-    env = {**os.environ, **dbt_env(p)}
+    env = {**os.environ, **dbt_env(p, partitions)}
     if target_path is not None:
         env |= {"DBT_TARGET_PATH": str(target_path), "DBT_LOG_PATH": str(target_path)}
     prepare_data_root(p)

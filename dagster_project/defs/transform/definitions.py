@@ -12,6 +12,7 @@ from dagster_project.defs.transform.dbt_cli import (
     export_dbt_env,
     parse_vars,
 )
+from dagster_project.defs.transform import incremental
 from dagster_project.defs.transform.dbt_resource import FluxDbtCliResource, keep_parse_state
 from dagster_project.defs.transform.row_counts import stream_with_row_counts
 from dagster_project.defs.transform.selection import NO_UNIT_TESTS, reference_data_tests
@@ -46,20 +47,34 @@ def translator() -> FluxDbtTranslator:
 REGIONAL_SELECTION = "source:statut+"
 
 
-def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+def _dbt_build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    config: DbtBuildConfig,
+    per_partition: bool,
+):
+    """``per_partition``: the bailleur models, which a re-drop rebuilds for its partition only
+    (incremental.py); the regional ones are always rebuilt whole, from the bailleur marts."""
     p = paths()
-    export_dbt_env(p)
     # This process only waits for dbt: meanwhile, import Great Expectations for the checks
     # that follow (≈ 8 s).
     prepare_in_background()
+    dbt_vars, build = parse_vars(config.vars_json), None
+    if per_partition:
+        build = incremental.plan(context.run.tags, dbt_vars, p.dbt_artifacts)
+        context.log.info(f"dbt : {build.reason}")
+        incremental.forget(p.dbt_artifacts)
+    export_dbt_env(p, build.partitions if build else ())
     # Tests of the code (unit tests, the seeds' own tests) are left to CI: selection.py.
-    args = [*build_args(dbt_vars=parse_vars(config.vars_json)), *NO_UNIT_TESTS]
+    args = [*build_args(dbt_vars=dbt_vars), *(build.extra_args() if build else []), *NO_UNIT_TESTS]
     invocation = dbt.cli(args, context=context)
     yield from stream_with_row_counts(invocation)
     keep_parse_state(invocation.target_path, p.dbt_artifacts)  # dbt has exited, successfully
+    if build:
+        incremental.remember(p.dbt_artifacts, build, context.run.run_id)
 
 
-def _dbt_assets(name: str, **selection: str) -> dg.AssetsDefinition:
+def _dbt_assets(name: str, per_partition: bool, **selection: str) -> dg.AssetsDefinition:
     """One `dbt build` asset definition over the models ``selection`` picks (select/exclude)."""
     project = dbt_project()
 
@@ -72,7 +87,7 @@ def _dbt_assets(name: str, **selection: str) -> dg.AssetsDefinition:
         **selection,
     )
     def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-        yield from _dbt_build(context, dbt, config)
+        yield from _dbt_build(context, dbt, config, per_partition)
 
     return _build
 
@@ -80,12 +95,12 @@ def _dbt_assets(name: str, **selection: str) -> dg.AssetsDefinition:
 @cache
 def flux_dbt_assets() -> dg.AssetsDefinition:
     exclusions = [REGIONAL_SELECTION, *reference_data_tests(dbt_project().manifest_path)]
-    return _dbt_assets("flux_dbt", exclude=" ".join(exclusions))
+    return _dbt_assets("flux_dbt", per_partition=True, exclude=" ".join(exclusions))
 
 
 @cache
 def regional_dbt_assets() -> dg.AssetsDefinition:
-    return _dbt_assets("flux_dbt_regional", select=REGIONAL_SELECTION)
+    return _dbt_assets("flux_dbt_regional", per_partition=False, select=REGIONAL_SELECTION)
 
 
 def defs() -> dg.Definitions:

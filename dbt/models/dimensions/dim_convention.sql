@@ -1,7 +1,8 @@
+{{ config(materialized='incremental') }}
 -- One row per convention de réservation (bailleur × réservataire × perimeter) of the latest
 -- conventions sheet, with the reprise rule resolved and the réservataire's regional id.
 with conventions as (
-    select * from {{ ref('stg_conventions') }}
+    select * from {{ changed_rows(ref('stg_conventions')) }}
 ),
 
 categories as (

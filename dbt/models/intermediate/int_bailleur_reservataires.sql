@@ -1,3 +1,4 @@
+{{ config(materialized='incremental') }}
 -- One row per (bailleur, annee, réservataire code of its conventions): the réservataire's
 -- identity and where its trame goes. A code with several perimeters is one réservataire.
 select
@@ -11,5 +12,5 @@ select
     bool_or(est_etat) as est_etat,
     string_agg(distinct email, ', ' order by email) as email,
     string_agg(distinct perimetre_departement, ',' order by perimetre_departement) as departements
-from {{ ref('dim_convention') }}
+from {{ changed_rows(ref('dim_convention')) }}
 group by all

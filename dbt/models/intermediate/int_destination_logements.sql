@@ -1,3 +1,4 @@
+{{ config(materialized='incremental') }}
 -- One row per (bailleur, annee, destination, dwelling) with what the dwelling counts for
 -- that destination in year N (domain §3):
 --   propose      a tour to it oriented in N;
@@ -9,7 +10,7 @@
 -- (stock exceptions, logements-foyers) count nowhere, as in the flux brut; fct_tours keeps
 -- their tours (dans_assiette = false) for the quality checks.
 with tours as (
-    select * from {{ ref('fct_tours') }}
+    select * from {{ changed_rows(ref('fct_tours')) }}
 ),
 
 par_destination as (

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental') }}
 -- int_destination_logements unpivoted on the five breakdowns of R441-5-1: one row per
 -- (destination, dwelling, dimension) with the dwelling's value of that dimension.
 select
@@ -13,7 +14,7 @@ select
     ept_siren,
     dimension,
     valeur
-from {{ ref('int_destination_logements') }}
+from {{ changed_rows(ref('int_destination_logements')) }}
 unpivot (
     valeur for dimension in (
         typologie as 'typologie',

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental') }}
 -- Every territory each dwelling with tours belongs to, one row per (dwelling, level): the
 -- join key of convention perimeters (DEPARTEMENT / EPCI / EPT / COMMUNE, arrondissement
 -- included) and of the territorial consolidations. Unknown communes only get their
@@ -5,7 +6,7 @@
 with logements as (
     select l.bailleur_siren, l.annee, l.logement_id, l.commune_insee, l.commune_insee_depose,
         l.commune, l.departement, l.epci_siren, l.ept_siren
-    from {{ ref('int_logements_avec_tours') }} as l
+    from {{ changed_rows(ref('int_logements_avec_tours')) }} as l
 )
 
 select bailleur_siren, annee, logement_id, 'DEPARTEMENT' as territoire_type, departement as territoire_code

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental') }}
 -- One row per tour de commercialisation, with the dwelling's dimensions, the convention that
 -- covers it (the finest perimeter containing the dwelling), its outcome and its year
 -- membership for the bilan year N = annee of the file.
@@ -10,11 +11,11 @@ with tours as (
             when 'BAILLEUR' then 'BAILLEUR'
             else 'RESERVATAIRE'
         end as destination_type
-    from {{ ref('stg_tours') }}
+    from {{ changed_rows(ref('stg_tours')) }}
 ),
 
 conventions as (
-    select * from {{ ref('dim_convention') }}
+    select * from {{ changed_rows(ref('dim_convention')) }}
 ),
 
 covering_convention as (
@@ -22,7 +23,7 @@ covering_convention as (
         t.bailleur_siren, t.annee, t.logement_id, t.numero_tour,
         c.reservataire_id, c.perimetre_type, c.perimetre_code, c.reprise_imputee
     from tours as t
-    inner join {{ ref('int_logement_territoires') }} as lt using (bailleur_siren, annee, logement_id)
+    inner join {{ changed_rows(ref('int_logement_territoires')) }} as lt using (bailleur_siren, annee, logement_id)
     inner join conventions as c
         on c.bailleur_siren = t.bailleur_siren
         and c.annee = t.annee
@@ -129,6 +130,6 @@ select
     f._source_sha256,
     f._row_number
 from flagged as f
-left join {{ ref('int_logements_avec_tours') }} as l using (bailleur_siren, annee, logement_id)
+left join {{ changed_rows(ref('int_logements_avec_tours')) }} as l using (bailleur_siren, annee, logement_id)
 left join {{ ref('int_dimension_valeurs') }} as q
     on q.dimension = 'qpv' and q.valeur = coalesce(l.qpv, {{ nr }})

@@ -1,8 +1,9 @@
+{{ config(materialized='incremental') }}
 -- Bilan per bailleur × réservataire (all its perimeters together), plus one row BAILLEUR for
 -- the bailleur's own share (non réservé and repris): domain §3.
 {%- set issues = ['attribue', 'echec_carence', 'echec_refus_candidat', 'echec_refus_caleol', 'echec_autre', 'en_cours'] %}
 with conventions as (
-    select * from {{ ref('int_bailleur_reservataires') }}
+    select * from {{ changed_rows(ref('int_bailleur_reservataires')) }}
 ),
 
 droits as (
@@ -12,7 +13,7 @@ droits as (
         reservataire_code,
         cast(sum(flux_net_perimetre) as bigint) as flux_net_perimetre,
         {{ exact_sum('droit') }} as droit
-    from {{ ref('mart_flux_perimetre') }}
+    from {{ changed_rows(ref('mart_flux_perimetre')) }}
     group by all
 ),
 
@@ -26,7 +27,7 @@ logements as (
         count(*) filter (where report_n_1) as report_n_1,
         count(*) filter (where repris) as repris,
         count(*) filter (where attribue or repris_impute) as realise
-    from {{ ref('int_destination_logements') }}
+    from {{ changed_rows(ref('int_destination_logements')) }}
     where destination_type <> 'HORS_FLUX'
     group by all
 ),
@@ -40,7 +41,7 @@ tours as (
         {%- for issue in issues %}
         count(*) filter (where issue = '{{ issue | upper }}') as tours_{{ issue }}{{ "," if not loop.last }}
         {%- endfor %}
-    from {{ ref('fct_tours') }}
+    from {{ changed_rows(ref('fct_tours')) }}
     -- dwellings outside the assiette count nowhere (as in int_destination_logements)
     where oriente_en_n and destination_type <> 'HORS_FLUX' and dans_assiette
     group by all

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental') }}
 -- Consolidated bilan per bailleur × territory × destination (réservataires, BAILLEUR and
 -- HORS_FLUX): the detail lines of the EPCI/EPT and State trames.
 select
@@ -11,8 +12,8 @@ select
     d.reservataire_categorie,
     count(*) filter (where d.propose) as proposes,
     count(*) filter (where d.attribue) as attribues
-from {{ ref('int_territoire_logements') }} as d
-left join {{ ref('int_bailleur_reservataires') }} as r
+from {{ changed_rows(ref('int_territoire_logements')) }} as d
+left join {{ changed_rows(ref('int_bailleur_reservataires')) }} as r
     on r.bailleur_siren = d.bailleur_siren
     and r.annee = d.annee
     and r.reservataire_code = d.destinataire

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental') }}
 -- Flux net on each convention's perimeter and the réservataire's right on it:
 -- droit = taux conventionnel × flux net du périmètre (unrounded).
 with perimetre_flux as (
@@ -8,8 +9,8 @@ with perimetre_flux as (
         lt.territoire_code as perimetre_code,
         count(*) as flux_brut_perimetre,
         count(*) filter (where not f.est_soustrait) as flux_net_perimetre
-    from {{ ref('int_flux_logements') }} as f
-    inner join {{ ref('int_logement_territoires') }} as lt using (bailleur_siren, annee, logement_id)
+    from {{ changed_rows(ref('int_flux_logements')) }} as f
+    inner join {{ changed_rows(ref('int_logement_territoires')) }} as lt using (bailleur_siren, annee, logement_id)
     group by all
 )
 
@@ -26,5 +27,5 @@ select
     coalesce(p.flux_net_perimetre, 0) as flux_net_perimetre,
     c.taux_flux / 100.0 * coalesce(p.flux_net_perimetre, 0) as droit,
     c.reprise_imputee
-from {{ ref('dim_convention') }} as c
+from {{ changed_rows(ref('dim_convention')) }} as c
 left join perimetre_flux as p using (bailleur_siren, annee, perimetre_type, perimetre_code)

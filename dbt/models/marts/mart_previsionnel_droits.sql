@@ -1,3 +1,4 @@
+{{ config(materialized='incremental') }}
 -- Indicative flux and rights for N+1, per convention [choice, var flux_indicatif_n_plus_1]:
 --   flux_brut_n_moins_prevus (default): flux net N+1 indicatif (département) = flux brut N −
 --     dwellings forecast to be subtracted in N+1, never below 0: the flux is assumed to
@@ -22,10 +23,10 @@ with departements as (
         {%- else %}
         greatest(coalesce(f.flux_brut, 0) - coalesce(p.nb_logements_prevus, 0), 0) as flux_net_indicatif
         {%- endif %}
-    from {{ ref('mart_flux') }} as f
+    from {{ changed_rows(ref('mart_flux')) }} as f
     full outer join (
         select bailleur_siren, annee, departement, cast(sum(nb_logements_prevus) as bigint) as nb_logements_prevus
-        from {{ ref('stg_previsionnel') }}
+        from {{ changed_rows(ref('stg_previsionnel')) }}
         group by all
     ) as p using (bailleur_siren, annee, departement)
 )
@@ -46,7 +47,7 @@ select
         else c.flux_brut_perimetre * d.flux_net_indicatif / nullif(d.flux_brut_n, 0)
     end, 0) as flux_net_indicatif_n_plus_1,
     c.taux_flux / 100.0 * flux_net_indicatif_n_plus_1 as droit_indicatif_n_plus_1
-from {{ ref('mart_flux_perimetre') }} as c
+from {{ changed_rows(ref('mart_flux_perimetre')) }} as c
 left join departements as d
     on d.bailleur_siren = c.bailleur_siren
     and d.annee = c.annee

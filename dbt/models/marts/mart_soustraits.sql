@@ -1,10 +1,11 @@
+{{ config(materialized='incremental') }}
 -- Bilan N of the dwellings subtracted from the flux, by département and catégorie
 -- d'opération: dwellings subtracted (first tour in N hors flux) and attributions made in N
 -- for those rehousings (hors-flux tours attributed in N). Non-zero rows only. Dwellings outside
 -- the assiette count nowhere, here as in the flux.
 with soustraits as (
     select bailleur_siren, annee, departement, categorie_operation, count(*) as soustraits
-    from {{ ref('int_flux_logements') }}
+    from {{ changed_rows(ref('int_flux_logements')) }}
     where est_soustrait
     group by all
 ),
@@ -12,7 +13,7 @@ with soustraits as (
 attributions as (
     select bailleur_siren, annee, departement, categorie_operation,
         count(distinct logement_id) as attributions_relogement
-    from {{ ref('fct_tours') }}
+    from {{ changed_rows(ref('fct_tours')) }}
     where destination_type = 'HORS_FLUX' and attribue_en_n and dans_assiette
     group by all
 )

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental') }}
 -- Consolidated breakdowns per bailleur × territory: proposés and attribués over every
 -- destination but hors flux, by typologie, financement, QPV, commune and période de
 -- construction. Non-zero cells only.
@@ -12,8 +13,8 @@ with logements as (
         v.logement_id,
         bool_or(v.propose) as propose,
         bool_or(v.attribue) as attribue
-    from {{ ref('int_destination_ventilation') }} as v
-    inner join {{ ref('int_logement_territoires_consolides') }} as lt using (bailleur_siren, annee, logement_id)
+    from {{ changed_rows(ref('int_destination_ventilation')) }} as v
+    inner join {{ changed_rows(ref('int_logement_territoires_consolides')) }} as lt using (bailleur_siren, annee, logement_id)
     where v.destination_type <> 'HORS_FLUX'
     group by all
 )

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental') }}
 with rows as ({{ latest_accepted_rows('tours') }})
 
 select
