@@ -75,8 +75,13 @@ $(DEMO_DIR)/.demo_generee: | sync
 	FLUX_HORLOGE=$(DEMO_DEPOT_A_L_HEURE_2025) $(DEMO_VOIT)
 	@touch $@
 
+# One campaign per demo year, oldest first, each on 7 April of the next year (after that year's
+# deadlines); a year's run publishes that year only.
+DEMO_HORLOGE_2025 := 2026-04-07T09:00:00
 run: $(DEMO_DIR)/.demo_generee
-	FLUX_DATA_DIR=$(DEMO_DIR) FLUX_HORLOGE=$(DEMO_HORLOGE) $(UV) run python -m dagster_project.campaign run
+	FLUX_DATA_DIR=$(DEMO_DIR) FLUX_HORLOGE=$(DEMO_HORLOGE) $(UV) run python -m dagster_project.campaign run --annee 2024
+	$(DEMO_GEN) --annee 2025 --vague retard
+	FLUX_DATA_DIR=$(DEMO_DIR) FLUX_HORLOGE=$(DEMO_HORLOGE_2025) $(UV) run python -m dagster_project.campaign run --annee 2025
 
 test: sync
 	$(UV) run pytest $(PYTEST_ARGS)

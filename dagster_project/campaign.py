@@ -4,10 +4,12 @@
     python -m dagster_project.campaign instance      # prepares and prints DAGSTER_HOME
     python -m dagster_project.campaign envoyer --annee N [--test-a ADRESSE | --envoyer | --export]
 
-``run`` registers the bailleur partitions found in the landing folder, then executes the
-``campagne`` job over all of them in ONE run of the persistent Dagster instance (so the run
-shows up in ``make dev``), prints progress per stage and per bailleur, and ends with the French
-summary. Exit code 1 when the run fails, 2 when another campaign runs on the same data folder
+``run`` works on one bilan year (``--annee``, default the latest dropped): it registers the
+bailleur partitions found in the landing folder, then executes the ``campagne`` job over that
+year's partitions only in ONE run of the persistent Dagster instance (so the run shows up in
+``make dev``), prints progress per stage and per bailleur, and ends with the French summary.
+The run publishes that year only (``paths().published(annee)``): the other years' outputs are
+not touched. Exit code 1 when the run fails, 2 when another campaign runs on the same data folder
 (run_guard.py: one at a time; runs of a dead process are marked failed at start).
 """
 
@@ -191,7 +193,7 @@ def _run_campaign(instance: dg.DagsterInstance, home: Path, annee: int | None) -
             "(noms attendus : <siren>_<année>…).")
         return 1
     refresh_dbt_manifest(p)
-    keys = keys_of_year(register_partitions(instance, found), annee)
+    keys = register_partitions(instance, found)
     say(f"Bilan {annee} : {len(bailleurs)} bailleur(s) dans le dépôt : {', '.join(bailleurs)}")
 
     launch = (LAUNCH_TAG, uuid.uuid4().hex)

@@ -21,6 +21,10 @@ SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 # pool, limited to 1 by the instance's dagster.yaml: DuckDB allows one writer per file.
 DUCKDB_WRITER_POOL = "duckdb_writer"
 
+# The published folder of the rows that belong to no bilan year (a file named without one,
+# checks over the whole warehouse): every run publishes it beside its year's folder.
+SANS_ANNEE = "sans_annee"
+
 # Files larger than this are rejected unread (a bailleur's real export is a few MB; the largest
 # RPLS extract of an Île-de-France bailleur, about 10 MB). The limit is what reading one file
 # in bounded memory is measured against: make bench-lecture (docs/benchmark.md).
@@ -66,9 +70,21 @@ class Paths:
         return self.data / "warehouse" / "statut"
 
     @property
+    def scorecard(self) -> Path:
+        """The quality scorecard of every bailleur and year, written by the quality stage and
+        read by ``status.py``; published per year with the marts."""
+        return self.data / "warehouse" / "scorecard"
+
+    @property
     def marts(self) -> Path:
-        """Published outputs: Parquet marts, the analysts' catalog, trames, rapports."""
+        """Published outputs: one folder per bilan year (``published``), the analysts' catalog,
+        trames, rapports, tracking, summaries."""
         return self.data / "marts"
+
+    def published(self, annee: int | None) -> Path:
+        """The published folder of bilan year ``annee``: the Parquet files of its marts, status,
+        quality results and file log (publish.py); None: the rows of no year."""
+        return self.marts / (SANS_ANNEE if annee is None else str(annee))
 
     @property
     def catalog(self) -> Path:

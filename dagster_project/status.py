@@ -306,7 +306,7 @@ def compute(p: Paths, annee: int | None = None, *, with_quality: bool = True) ->
     """The status from what ingestion and the quality stage left behind. ``with_quality``
     False: as known right after ingestion (complete bailleurs are ``COMPLET``)."""
     fichiers = read_fichiers(p)
-    quality_file = p.marts / f"{QUALITY_STATUS}.parquet"
+    quality_file = p.scorecard / f"{QUALITY_STATUS}.parquet"
     quality = pl.read_parquet(quality_file) if with_quality and quality_file.is_file() else None
     return Status(bailleur_status(fichiers, quality, annee), sheet_versions(fichiers, annee))
 

@@ -63,6 +63,11 @@ def count_trames(folder: Path, since: datetime | None) -> tuple[int, int]:
     return sum(p.stat().st_mtime >= threshold for p in files), len(files)
 
 
+def year_trames(p: Paths, annee: int | None) -> Path:
+    """The trames of the year (trames/campaign.py writes ``<trames>/<annee>/``)."""
+    return p.trames / str(annee) if annee is not None else p.trames
+
+
 def collect(
     p: Paths,
     run_id: str,
@@ -72,7 +77,7 @@ def collect(
     failed_steps: tuple[str, ...] = (),
 ) -> CampaignSummary:
     annee = annee if annee is not None else status.latest_annee(p)
-    written, total = count_trames(p.trames, run_started)
+    written, total = count_trames(year_trames(p, annee), run_started)
     return CampaignSummary(
         annee=annee,
         run_id=run_id,
@@ -138,9 +143,9 @@ def render_markdown(s: CampaignSummary) -> str:
         "",
         "## Où regarder",
         "",
-        f"- trames : `{s.paths.trames}`",
+        f"- trames : `{year_trames(s.paths, s.annee)}`",
         f"- rapports de contrôle des fichiers déposés : `{s.paths.rapports}`",
-        f"- marts Parquet : `{s.paths.marts}`",
+        f"- marts Parquet : `{s.paths.published(s.annee)}`",
         f"- catalogue SQL (lecture seule) : `{s.paths.catalog}` (`make sql`)",
         "- lignage et historique des exécutions : `make dev` puis http://localhost:3000",
         "",

@@ -1,10 +1,10 @@
 """Two campaigns in one warehouse: year over year (mart_evolution), forecast against reality
 (mart_previsionnel_realise) and the geography of each year (a code merged since).
 
-A small two-year campaign is written here as CSV rows, ingested and built by the real pipeline
-(ingestion → dbt build; then quality, status, regional marts, publication and trames, read back
-with openpyxl as a recipient would); the expected figures are computed from the same rows in
-plain Python (the counting rules of the domain README §3), never by the project's SQL.
+A small two-year campaign is written here as CSV rows and run by the campaign command, 2024
+then 2025 (ingestion, dbt, quality, publication, trames; the trames are read back with openpyxl
+as a recipient would); the expected figures are computed from the same rows in plain Python
+(the counting rules of the domain README §3), never by the project's SQL.
 
 - Bailleur A (297341513) drops 2024 and 2025. In 2024 some of its dwellings carry 93059
   (Pierrefitte-sur-Seine, merged into Saint-Denis 93066 on 1 January 2025) and the commune of
@@ -23,13 +23,18 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import polars as pl
 import pytest
 
+from dagster_project.atomic import sha256_of
+from dagster_project.defs.automation.partitions import ANNEE_TAG
 from dagster_project.defs.transform.dbt_cli import run_dbt
 from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions
+from dagster_project.ingest.store import read_registry
 from dagster_project.settings import Paths
+from tests.campaign_cli import run_cli
 
 A, B = "297341513", "244244034"
 PLAINE_COMMUNE = "200057867"
@@ -230,16 +235,19 @@ def expected_forecast() -> dict[tuple, tuple[int, int, int]]:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Paths:
+def warehouse(tmp_path_factory: pytest.TempPathFactory, dbt_manifest) -> Paths:
+    """The two campaigns run as the regional team runs them, in one data folder: the campaign
+    command for 2024, then for 2025 (each ingests, builds, checks and publishes its year)."""
     data = tmp_path_factory.mktemp("deux-annees") / "data"
-    p = Paths(data=data, landing=data / "raw")
+    p = Paths(data=data.resolve(), landing=(data / "raw").resolve())
     p.landing.mkdir(parents=True)
     for c in CAMPAGNES:
         c.write(p.landing)
-    summary = ingest_partitions(p, discover_partitions(p.landing), run_id="deux-annees")
-    rejected = [f.chemin for f in summary.files if f.statut == "REJETE"]
+    for annee in (2024, 2025):
+        result = run_cli(p.data, "--annee", str(annee))
+        assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    rejected = read_registry(p.raw_store).filter(pl.col("statut") == "REJETE")["chemin"].to_list()
     assert not rejected, rejected
-    run_dbt(["build"], p)
     return p
 
 
@@ -350,19 +358,13 @@ def test_a_convention_on_a_code_merged_since_stacks_on_its_own_place(warehouse) 
                        ).rows() == [(A, 2024, "93", stacked, 25.0, 0.0, PIERREFITTE)]
 
 
-@pytest.fixture(scope="module")
-def quality_outcomes(warehouse) -> pl.DataFrame:
-    """Every quality check on the two-year warehouse (Great Expectations, as the asset checks)."""
+def test_the_two_year_campaign_passes_every_quality_check(warehouse) -> None:
+    """Nothing blocks either year, the convention on a code merged since included."""
     from dagster_project.quality.checks import CHECKS, read_warehouse, run_check
 
     p = warehouse
-    return pl.concat([run_check(spec, lambda s=spec: read_warehouse(p.warehouse, s.reads), "deux-annees")
-                      for spec in CHECKS])
-
-
-def test_the_two_year_campaign_passes_every_quality_check(quality_outcomes) -> None:
-    """Nothing blocks either year, the convention on a code merged since included."""
-    outcomes = quality_outcomes
+    outcomes = pl.concat([run_check(spec, lambda s=spec: read_warehouse(p.warehouse, s.reads), "deux-annees")
+                          for spec in CHECKS])
     failed = outcomes.filter(~pl.col("succes") & (pl.col("gravite") == "ERREUR"))
     assert failed.is_empty(), failed.select("check", "expectation", "note", "exemples").to_dicts()
 
@@ -413,26 +415,9 @@ def test_a_store_written_before_report_ecart_gains_the_column(tmp_path: Path) ->
 
 
 @pytest.fixture(scope="module")
-def trames(warehouse, quality_outcomes) -> Path:
-    """The rest of the chain on the two-year warehouse, each stage's own code as the assets
-    call it: quality status, bailleurs' status, regional marts, publication, trames."""
-    from dagster_project import status
-    from dagster_project.publish import publish
-    from dagster_project.quality.scorecard import bailleur_status, scorecard
-    from dagster_project.trames.campaign import generate_trames
-
-    p = warehouse
-    with duckdb.connect(str(p.warehouse), read_only=True) as con:
-        sources = con.sql("select * from mart_sources").pl()
-    card = scorecard(quality_outcomes, sources)
-    p.marts.mkdir(parents=True, exist_ok=True)
-    bailleur_status(card, sources).write_parquet(p.marts / "quality_bailleur_status.parquet")
-    status.write(p.status, status.compute(p))
-    run_dbt(["build", "--select", "source:statut+"], p)
-    publish(p.warehouse, p.marts, p.catalog, "deux-annees", p.quality, p.raw_store, p.status)
-    generate_trames(p.marts, p.trames, "deux-annees", workers=1)
-    return p.trames
-
+def trames(warehouse) -> Path:
+    """The trames the two campaign runs wrote (before any test re-runs a year)."""
+    return warehouse.trames
 
 
 EVOLUTION = "Évolution par rapport à 2024"
@@ -589,3 +574,69 @@ def test_regional_trames_compare_the_same_bailleurs_both_years(trames) -> None:
         assert (lines[nom]["Attribués 2024"], lines[nom]["Attribués 2025"]) == (
             before["DEPARTEMENT", dep, "attribues"], now["DEPARTEMENT", dep, "attribues"])
     assert across_years_tables(trames / "2024" / "regional" / "synthese_regionale.xlsx") == []
+
+
+# ------------------------------------------------- years kept apart (last: it re-drops a file)
+
+
+def outputs_of_2024(p: Paths) -> dict[str, str]:
+    """SHA-256 of every output of the 2024 campaign: its published folder and snapshots, its
+    trames, summary, tracking, the rapports de contrôle and archived copies of its files."""
+    files_2024 = read_registry(p.raw_store).filter(pl.col("annee") == 2024)
+    paths = [
+        *p.published(2024).rglob("*"),
+        *(p.marts / ".publications" / "2024").rglob("*"),
+        *(p.trames / "2024").rglob("*"),
+        p.marts / "campagne_2024_resume.md",
+        *(f for f in p.suivi.rglob("*") if "2024" in f.relative_to(p.suivi).parts
+          or "_2024." in f.name),
+        *(f for f in p.rapports.rglob("*") if f"_2024_" in f.name),
+        *(p.data / chemin for chemin in files_2024["chemin_archive"].drop_nulls()),
+    ]
+    return {str(f.relative_to(p.data)): sha256_of(f) for f in paths if f.is_file()}
+
+
+def test_rerunning_2025_leaves_every_2024_output_byte_identical(warehouse) -> None:
+    """Bailleur B re-drops its 2025 tours with one more tour and 2025 is run again: 2025's
+    figures change, not one byte of 2024's outputs does, and the run touched no 2024
+    partition."""
+    p = warehouse
+    before = outputs_of_2024(p)
+    kinds = {path.split("/")[1] if path.startswith("marts/") else path.split("/")[0] for path in before}
+    assert {"2024", ".publications", "trames", "campagne_2024_resume.md", "suivi", "rapports",
+            "archive"} <= kinds, kinds
+    assert any(path.endswith("/mart_flux.parquet") for path in before)
+
+    b_2025 = CAMPAGNES[2]
+    lid = next(lid for lid, commune in b_2025.logements.items()
+               if commune.startswith("91") and lid not in {t["logement_id"] for t in b_2025.tours})
+    redrop = Campagne(B, 2025, b_2025.logements, b_2025.conventions, [*b_2025.tours, {
+        "logement_id": lid, "date_orientation": date(2025, 6, 2), "destinataire": "PREF91",
+        "categorie_operation": "", "issue": "ATTRIBUE", "date_issue": date(2025, 6, 20)}],
+        b_2025.previsionnel)
+    flux_brut = ("select flux_brut from read_parquet(?) where bailleur_siren = ? "
+                 "and departement = '91'")
+    mart_2025 = str(p.published(2025) / "mart_flux.parquet")
+    with duckdb.connect() as con:
+        (brut_before,) = con.execute(flux_brut, [mart_2025, B]).fetchone()
+    redrop.write(p.landing)
+
+    result = run_cli(p.data, "--annee", "2025")
+
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    with duckdb.connect() as con:
+        assert con.execute(flux_brut, [mart_2025, B]).fetchone() == (brut_before + 1,)
+        catalog_rows = con.execute(
+            f"attach '{p.catalog}' as c (read_only); "
+            "select annee, count(distinct bailleur_siren) from c.mart_flux group by all order by 1"
+        ).fetchall()
+    assert catalog_rows == [(2024, 1), (2025, 2)]  # the analysts' views still hold both years
+    assert outputs_of_2024(p) == before
+    with dg.DagsterInstance.from_config(str(p.data / ".dagster")) as instance:
+        runs_of_2024 = {
+            record.event_log_entry.run_id
+            for record in instance.fetch_materializations(
+                dg.AssetRecordsFilter(dg.AssetKey(["raw", "fichiers"]),
+                                      asset_partitions=[f"{A}_2024"]), limit=100).records
+        }
+        assert [instance.get_run_by_id(r).tags[ANNEE_TAG] for r in runs_of_2024] == ["2024"]

@@ -47,7 +47,8 @@ def test_campaign_command_succeeds_with_progress_and_french_summary(campaign):
     for line in ("▶ ingestion des fichiers", "▶ modèles dbt et tests", "▶ publication des marts",
                  "▶ écriture des trames", "# Campagne 2024 : résumé", "bailleurs reçus : **3**",
                  "publiés (trames et consolidations régionales) : **3**",
-                 "incomplets (feuille obligatoire absente ou rejetée) : **0**", f"trames : `{p.trames}`"):
+                 "incomplets (feuille obligatoire absente ou rejetée) : **0**", f"trames : `{p.trames / '2024'}`",
+                 f"marts Parquet : `{p.published(2024)}`"):
         assert line in out, line
     for siren in BAILLEURS:
         assert f"bailleur {siren} : " in out and f"| {siren} |" in out
@@ -57,7 +58,7 @@ def test_campaign_command_succeeds_with_progress_and_french_summary(campaign):
 def test_campaign_publishes_marts_catalog_trames_and_summary(campaign):
     p, _ = campaign
     for model in PUBLISHED_MODELS:
-        assert (p.marts / f"{model}.parquet").is_file(), model
+        assert (p.published(2024) / f"{model}.parquet").is_file(), model
     with duckdb.connect(str(p.catalog), read_only=True) as con:
         bailleurs = con.execute("select distinct bailleur_siren from mart_flux order by 1").fetchall()
         assert [b for (b,) in bailleurs] == list(BAILLEURS)
@@ -111,8 +112,8 @@ def test_a_second_run_is_idempotent(campaign):
     p, first = campaign
     assert first.returncode == 0
     published = [*PUBLISHED_MODELS, *STATUS_TABLES]
-    bytes_before = {m: sha256_of(p.marts / f"{m}.parquet") for m in published}
-    marts_before = {m: pl.read_parquet(p.marts / f"{m}.parquet") for m in PUBLISHED_MODELS}
+    bytes_before = {m: sha256_of(p.published(2024) / f"{m}.parquet") for m in published}
+    marts_before = {m: pl.read_parquet(p.published(2024) / f"{m}.parquet") for m in PUBLISHED_MODELS}
     trames_before = {t: t.stat().st_mtime_ns for t in p.trames.rglob("*.xlsx")}
 
     again = run_cli(p.data, "--landing", str(p.landing))
@@ -120,9 +121,9 @@ def test_a_second_run_is_idempotent(campaign):
     assert again.returncode == 0, again.stdout[-5000:] + again.stderr[-5000:]
     assert "trames écrites ou réécrites par cette exécution : **0**" in again.stdout
     for model, before in marts_before.items():
-        after = pl.read_parquet(p.marts / f"{model}.parquet")
+        after = pl.read_parquet(p.published(2024) / f"{model}.parquet")
         assert_frame_equal(after, before, check_row_order=False)
-    assert {m: sha256_of(p.marts / f"{m}.parquet") for m in published} == bytes_before
+    assert {m: sha256_of(p.published(2024) / f"{m}.parquet") for m in published} == bytes_before
     assert {t: t.stat().st_mtime_ns for t in p.trames.rglob("*.xlsx")} == trames_before
     with duckdb.connect(str(p.catalog), read_only=True) as con:
         assert con.execute("select count(*) from fichiers").fetchone()[0] == 9
@@ -201,7 +202,7 @@ def test_a_second_command_is_refused_and_an_interrupted_campaign_recovers_alone(
 
     p = Paths(data=data.resolve(), landing=landing.resolve())
     for mart in (*PUBLISHED_MODELS, *STATUS_TABLES):
-        assert sha256_of(p.marts / f"{mart}.parquet") == sha256_of(clean.marts / f"{mart}.parquet"), mart
+        assert sha256_of(p.published(2024) / f"{mart}.parquet") == sha256_of(clean.published(2024) / f"{mart}.parquet"), mart
     assert trames_fingerprints(p) == trames_fingerprints(clean)
     on_disk = {f.relative_to(p.trames / "2024").as_posix() for f in p.trames.rglob("*.xlsx")}
     assert on_disk == set(trames_fingerprints(p))

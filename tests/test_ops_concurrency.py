@@ -11,8 +11,11 @@ import pytest
 
 from dagster_project.campaign import instance_yaml
 from dagster_project.defs.automation.definitions import published_marts
+from dagster_project.defs.automation.partitions import ANNEE_TAG
 from dagster_project.settings import DUCKDB_WRITER_POOL
 from tests.test_ops_publish import count, write_warehouse
+
+YEAR = {ANNEE_TAG: "2024"}  # a campaign run of 2024
 
 
 @pytest.fixture
@@ -23,7 +26,7 @@ def instance():
 
 def test_reader_keeps_a_consistent_catalog_while_a_publication_runs(workspace, instance):
     write_warehouse(workspace.warehouse, 2)
-    assert dg.materialize([published_marts], instance=instance).success
+    assert dg.materialize([published_marts], instance=instance, tags=YEAR).success
 
     reader = duckdb.connect(str(workspace.catalog), read_only=True)
     seen: list[tuple[int, int]] = []
@@ -37,7 +40,7 @@ def test_reader_keeps_a_consistent_catalog_while_a_publication_runs(workspace, i
     try:
         thread.start()
         write_warehouse(workspace.warehouse, 7)
-        result = dg.materialize([published_marts], instance=instance)
+        result = dg.materialize([published_marts], instance=instance, tags=YEAR)
         done.set()
         thread.join()
         assert result.success
@@ -51,7 +54,7 @@ def test_reader_keeps_a_consistent_catalog_while_a_publication_runs(workspace, i
         assert count(fresh, "mart_flux") == 7
 
     metadata = result.asset_materializations_for_node("published_marts")[0].metadata
-    assert metadata["nb_lignes/mart_flux"].value == 7
+    assert metadata["nb_lignes/2024/mart_flux"].value == 7
     assert metadata["run_id"].value == result.run_id
 
 

@@ -35,13 +35,13 @@ def campaign(campagne_abimee) -> tuple[Paths, str]:
 
 def test_one_status_per_bailleur_with_the_reason(campaign):
     p, stdout = campaign
-    status = pl.read_parquet(p.marts / "statut_bailleurs.parquet").sort("bailleur_siren")
+    status = pl.read_parquet(p.published(2024) / "statut_bailleurs.parquet").sort("bailleur_siren")
     assert dict(zip(status["bailleur_siren"], status["statut"], strict=True)) == {
         INCOMPLETE: "INCOMPLET", PUBLISHED: "PUBLIE", BLOCKED: "BLOQUE"}
     motifs = dict(zip(status["bailleur_siren"], status["motif"], strict=True))
     assert "rejetée(s), à redéposer : tours" in motifs[INCOMPLETE]
     assert "[§6.2]" in motifs[BLOCKED]
-    sheets = pl.read_parquet(p.marts / "statut_feuilles.parquet")
+    sheets = pl.read_parquet(p.published(2024) / "statut_feuilles.parquet")
     (tours,) = sheets.filter((pl.col("bailleur_siren") == INCOMPLETE)
                              & (pl.col("feuille") == "tours")).to_dicts()
     assert tours["verdict"] == "REJETE" and tours["chemin"].endswith("_tours.csv")

@@ -30,7 +30,7 @@ def campaign(campagne_abimee) -> tuple[Path, subprocess.CompletedProcess]:
 
 def test_the_bad_bailleur_is_blocked_with_a_french_reason(campaign) -> None:
     data, _ = campaign
-    status = pl.read_parquet(data / "marts" / "quality_bailleur_status.parquet")
+    status = pl.read_parquet(data / "marts" / "2024" / "quality_bailleur_status.parquet")
     assert status.filter(pl.col("bloque"))["bailleur_siren"].to_list() == [BLOCKED]
     resume = status.filter(pl.col("bailleur_siren") == BLOCKED)["resume"][0]
     assert (

@@ -107,10 +107,10 @@ def test_checks_and_scorecard_in_dagster(workspace) -> None:
     result = dg.materialize(
         [quality_scorecard, *(dg.AssetSpec(k) for k in quality_scorecard.dependency_keys)]
     )
-    status = pl.read_parquet(workspace.marts / "quality_bailleur_status.parquet")
+    status = pl.read_parquet(workspace.scorecard / "quality_bailleur_status.parquet")
     assert status.filter(pl.col("bloque"))["bailleur_siren"].to_list() == [B]
     assert "T9" in status.filter(pl.col("bloque"))["resume"][0]
-    assert pl.read_parquet(workspace.marts / "quality_scorecard.parquet").height > 0
+    assert pl.read_parquet(workspace.scorecard / "quality_scorecard.parquet").height > 0
     metadata = result.asset_materializations_for_node("quality_scorecard")[0].metadata
     assert "**bloqué**" in metadata["statut_par_bailleur"].value
 
@@ -120,7 +120,7 @@ def test_a_check_that_never_ran_blocks_everyone(workspace) -> None:
     dg.materialize(
         [quality_scorecard, *(dg.AssetSpec(k) for k in quality_scorecard.dependency_keys)]
     )
-    status = pl.read_parquet(workspace.marts / "quality_bailleur_status.parquet")
+    status = pl.read_parquet(workspace.scorecard / "quality_bailleur_status.parquet")
     assert status["bloque"].all() and "jamais été exécuté" in status["resume"][0]
 
 

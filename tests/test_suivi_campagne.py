@@ -110,7 +110,7 @@ def test_history_answers_the_state_on_a_date(campagne):
     assert first_march.filter(pl.col("bailleur_siren") == ids["retard"])["statut"].item() == "ABSENT"
     now = historique.state_at(p, 2024, datetime(2025, 12, 31))
     assert now.filter(pl.col("bailleur_siren") == ids["retard"])["statut"].item() == status.COMPLET
-    mart = pl.read_parquet(p.marts / "mart_suivi_campagne.parquet")
+    mart = pl.read_parquet(p.published(2024) / "mart_suivi_campagne.parquet")
     assert mart.height == now.height and set(mart["evalue_le"]) == {datetime(2025, 4, 7, 9)}
 
 

@@ -8,20 +8,22 @@ import dagster as dg
 import polars as pl
 from trames_synthetic import synthetic_marts, write_marts
 
+from dagster_project.defs.automation.partitions import ANNEE_TAG
 from dagster_project.defs.reports.definitions import trames
 
 
 def test_trames_asset_writes_the_campaign_and_skips_unpublished_bailleurs(workspace):
     marts = synthetic_marts(2, seed=3)
-    write_marts(marts, workspace.marts)
+    write_marts(marts, workspace.published(2024))
     blocked, published = sorted(set(marts["mart_flux"]["bailleur_siren"]))
     marts["statut_bailleurs"].with_columns(
         pl.when(pl.col("bailleur_siren") == blocked).then(pl.lit(v)).otherwise(pl.col(c)).alias(c)
         for c, v in (("statut", "INCOMPLET"), ("statut_libelle", "incomplet"), ("publie", False),
                      ("feuilles_rejetees", "tours"), ("motif", "fichier tours rejeté"))
-    ).write_parquet(workspace.marts / "statut_bailleurs.parquet")
+    ).write_parquet(workspace.published(2024) / "statut_bailleurs.parquet")
 
-    result = dg.materialize([trames], run_config={"ops": {"trames": {"config": {"workers": 1}}}})
+    result = dg.materialize([trames], run_config={"ops": {"trames": {"config": {"workers": 1}}}},
+                            tags={ANNEE_TAG: "2024"})
 
     assert result.success
     metadata = result.asset_materializations_for_node("trames")[0].metadata

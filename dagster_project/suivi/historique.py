@@ -1,8 +1,8 @@
 """The tracking table over time: one append-only snapshot per evaluation, and the current mart.
 
 ``<marts>/suivi/historique/<annee>/<evalue_le>.parquet`` holds the table as computed at that
-instant (the product's clock); ``mart_suivi_campagne.parquet`` holds the latest state of every
-year. "What was the state on 1 March?" is the latest snapshot at or before that instant::
+instant (the product's clock); ``<marts>/<annee>/mart_suivi_campagne.parquet`` (the year's
+published folder) holds its latest state. "What was the state on 1 March?" is the latest snapshot at or before that instant::
 
     SELECT * FROM read_parquet('marts/suivi/historique/2024/*.parquet')
     WHERE evalue_le = (SELECT max(evalue_le) FROM read_parquet('marts/suivi/historique/2024/*.parquet')
@@ -18,7 +18,7 @@ import polars as pl
 
 from dagster_project.atomic import write_parquet
 from dagster_project.settings import Paths
-from dagster_project.suivi.tableau import NON_ATTRIBUES_SCHEMA, SCHEMA, Suivi
+from dagster_project.suivi.tableau import NON_ATTRIBUES_SCHEMA, Suivi
 
 MART = "mart_suivi_campagne"
 
@@ -32,10 +32,7 @@ def record(p: Paths, suivi: Suivi) -> Path:
     and the current mart."""
     target = folder(p, suivi.annee) / f"{suivi.evalue_le:%Y%m%dT%H%M%S}.parquet"
     write_parquet(suivi.lignes, target)
-    mart = p.marts / f"{MART}.parquet"
-    others = (pl.read_parquet(mart).filter(pl.col("annee") != suivi.annee)
-              if mart.is_file() else pl.DataFrame(schema=SCHEMA))
-    write_parquet(pl.concat([others, suivi.lignes], how="diagonal_relaxed").sort("annee"), mart)
+    write_parquet(suivi.lignes, p.published(suivi.annee) / f"{MART}.parquet")
     write_parquet(suivi.non_attribues, non_attribues_path(p, suivi.annee))
     return target
 

@@ -1,7 +1,7 @@
 """Read the published marts once and hand each trame builder only the rows it may show.
 
-The trames read nothing but ``paths().marts/<mart>.parquet`` (contracts §3) and
-``statut_bailleurs.parquet`` (the status of each bailleur, ``dagster_project/status.py``): only
+The trames of year N read nothing but the published folder of that year,
+``paths().published(N)/<mart>.parquet`` (contracts §3), and its ``statut_bailleurs.parquet`` (the status of each bailleur, ``dagster_project/status.py``): only
 a bailleur whose status is ``PUBLIE`` gets trames. A mart that is not published yet reads as
 an empty table.
 """
@@ -117,7 +117,7 @@ def read_status(root: Path) -> pl.DataFrame:
 
 
 def load_campaign(root: Path) -> Campaign:
-    """Read every mart once from ``root`` (``paths().marts``) and split it by bailleur."""
+    """Read every mart once from ``root`` (``paths().published(annee)``) and split it by bailleur."""
     frames = {name: _normalise_keys(read_mart(root, name)) for name in BAILLEUR_MARTS}
     split = {name: _split(frame) for name, frame in frames.items()}
     keys = sorted({key for parts in split.values() for key in parts})

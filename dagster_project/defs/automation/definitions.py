@@ -13,11 +13,12 @@ from dagster_project.defs.automation.partitions import (
     keys_of_year,
     register_partitions,
     run_annee,
+    run_years,
 )
 from dagster_project.defs.automation.bailleur_status import status_metadata, statut_bailleurs
 from dagster_project.defs.envoi.definitions import ON_DEMAND
 from dagster_project.marts import PUBLISHED_MODELS
-from dagster_project.publish import publish
+from dagster_project.publish import publish, scope_name
 from dagster_project.settings import DUCKDB_WRITER_POOL, paths
 from dagster_project.summary import FailedCheck, collect, render_markdown, write_summary
 
@@ -25,6 +26,7 @@ CAMPAIGN_JOB = "campagne"
 # [choice] 5 March 06:00 (Europe/Paris): after the 28 February legal deadline for the bilans.
 DEFAULT_CAMPAIGN_CRON = "0 6 5 3 *"
 CAMPAIGN_TIMEZONE = "Europe/Paris"
+
 
 def input_files(mart_sources: pl.DataFrame | None) -> dict[str, str]:
     """The dropped files behind the published figures: path → SHA-256 (from `mart_sources`)."""
@@ -48,22 +50,29 @@ def fingerprint(files: dict[str, str]) -> str:
 )
 def published_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     p = paths()
-    pub = publish(
-        p.warehouse, p.marts, p.catalog, context.run.run_id, p.quality, p.raw_store, p.status
-    )
-    sources_file = pub.snapshot / "mart_sources.parquet"
-    files = input_files(pl.read_parquet(sources_file) if sources_file.is_file() else None)
-    context.log.info(f"{len(pub.marts)} marts publiés dans {p.marts}, catalogue {p.catalog}")
+    annees = run_years(context.run.tags)
+    pub = publish(p, context.run.run_id, annees)
+    sources = [s / "mart_sources.parquet" for s in pub.snapshots.values()]
+    frames = [pl.read_parquet(f) for f in sources if f.is_file()]
+    files = input_files(pl.concat(frames) if frames else None)
+    folders = [str(p.published(annee)) for annee in pub.snapshots]
+    context.log.info(f"{len(pub.marts)} marts publiés dans {', '.join(folders)}, "
+                     f"catalogue {p.catalog}")
     return dg.MaterializeResult(
         metadata={
             "run_id": context.run.run_id,
             "version": pub.version,
+            "annees": dg.MetadataValue.json(annees),
             "catalogue": dg.MetadataValue.path(str(p.catalog)),
-            "dossier_marts": dg.MetadataValue.path(str(p.marts)),
+            "dossiers_publies": dg.MetadataValue.json(folders),
             "nb_fichiers_sources": len(files),
             "empreinte_sources": fingerprint(files),
             "fichiers_sources": dg.MetadataValue.json(files),
-            **{f"nb_lignes/{name}": count for name, count in pub.row_counts.items()},
+            **{
+                f"nb_lignes/{scope_name(annee)}/{name}": count
+                for annee, counts in pub.row_counts.items()
+                for name, count in counts.items()
+            },
         }
     )
 
@@ -156,8 +165,8 @@ def campaign_cron() -> str:
 )
 def campagne_annuelle(context: dg.ScheduleEvaluationContext):
     annee = context.scheduled_execution_time.year - 1
-    keys = keys_of_year(register_partitions(context.instance, discovered_keys()), annee)
-    if not keys:
+    keys = register_partitions(context.instance, discovered_keys())
+    if not keys_of_year(keys, annee):
         return dg.SkipReason(f"Aucun fichier de bilan {annee} dans {paths().landing}.")
     return dg.RunRequest(tags=campaign_tags(keys, annee))
 

@@ -97,8 +97,8 @@ def quality_scorecard(context: dg.AssetExecutionContext) -> dg.MaterializeResult
     sources = _read_sources()
     card = scorecard(outcomes, sources)
     status = bailleur_status(card, sources)
-    write_parquet(card, p.marts / f"{SCORECARD}.parquet")
-    write_parquet(status, p.marts / f"{STATUS}.parquet")
+    write_parquet(card, p.scorecard / f"{SCORECARD}.parquet")
+    write_parquet(status, p.scorecard / f"{STATUS}.parquet")
     return dg.MaterializeResult(metadata=scorecard_metadata(card, status, missing, run_id))
 
 

@@ -2,9 +2,10 @@
 
 import dagster as dg
 
+from dagster_project.defs.automation.partitions import run_years
 from dagster_project.defs.automation.progress import TRAMES_DONE, TRAMES_TOTAL
 from dagster_project.settings import paths
-from dagster_project.trames.campaign import generate_trames
+from dagster_project.trames.campaign import CampaignResult, generate_trames
 from dagster_project.trames.loader import MARTS
 from dagster_project.trames.options import Options
 
@@ -40,10 +41,14 @@ def trames(context: dg.AssetExecutionContext, config: TramesConfig) -> dg.Materi
         context.log_event(dg.AssetObservation(
             asset_key="trames", metadata={TRAMES_DONE: done, TRAMES_TOTAL: total}))
 
-    result = generate_trames(
-        p.marts, p.trames, context.run.run_id, options=options,
-        workers=config.workers or None, progress=progress,
-    )
+    # Each year from its own published folder: a run of year N writes only trames/<N>/.
+    result = combined([
+        generate_trames(
+            p.published(annee), p.trames, context.run.run_id, options=options,
+            workers=config.workers or None, progress=progress,
+        )
+        for annee in run_years(context.run.tags)
+    ])
     for bailleur, reason in sorted(result.excluded.items()):
         context.log.warning(f"Bailleur {bailleur} non publié, pas de trames : {reason}")
     context.log.info(
@@ -62,6 +67,18 @@ def trames(context: dg.AssetExecutionContext, config: TramesConfig) -> dg.Materi
             "bailleurs_non_publies": dg.MetadataValue.json(result.excluded),
             "dossier": dg.MetadataValue.path(str(p.trames)),
         }
+    )
+
+
+def combined(results: list[CampaignResult]) -> CampaignResult:
+    """The trames of several years as one result (a run without a year writes them all)."""
+    return CampaignResult(
+        written=[path for r in results for path in r.written],
+        unchanged=sum(r.unchanged for r in results),
+        removed=sum(r.removed for r in results),
+        excluded={k: v for r in results for k, v in r.excluded.items()},
+        files=sum(r.files for r in results),
+        seconds=sum(r.seconds for r in results),
     )
 
 
