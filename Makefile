@@ -17,6 +17,8 @@ DEMO_DIR := data/demo
 # dbt/seeds/ref_echeances.csv).
 DEMO_DEPOT_A_L_HEURE := 2025-02-20T10:00:00
 DEMO_HORLOGE := 2025-04-07T09:00:00
+# The bilan 2025 files of the bailleurs on time are seen on 20 February 2026.
+DEMO_DEPOT_A_L_HEURE_2025 := 2026-02-20T10:00:00
 PYTEST_ARGS ?= -n 2 --dist loadfile
 DEV_PORT ?= 3000
 DOCS_PORT ?= 8080
@@ -59,11 +61,19 @@ sync: | $(UV)
 	@$(UV) sync --frozen --quiet --compile-bytecode
 
 # The demo lives in its own data folder: it never mixes with a real landing folder.
+# Two bilan years side by side (dagster_project/demo/annees.py), each wave seen by the product on
+# its own date: 2024 on time, 2024 late, 2025 on time. The late bailleur's 2025 files
+# (`$(DEMO_GEN) --annee 2025 --vague retard`) must be written after the 2024 campaign run, which
+# would otherwise date them: `run` writes them just before the 2025 run.
+DEMO_GEN = FLUX_DATA_DIR=$(DEMO_DIR) $(UV) run python -m dagster_project.demo --scale demo --out $(DEMO_DIR)/raw
+DEMO_VOIT = FLUX_DATA_DIR=$(DEMO_DIR) FLUX_LANDING_SETTLE_SECONDS=0 $(UV) run python -m dagster_project.suivi observer
 $(DEMO_DIR)/.demo_generee: | sync
-	FLUX_DATA_DIR=$(DEMO_DIR) $(UV) run python -m dagster_project.demo --scale demo --out $(DEMO_DIR)/raw --vague a-l-heure
-	FLUX_DATA_DIR=$(DEMO_DIR) FLUX_HORLOGE=$(DEMO_DEPOT_A_L_HEURE) FLUX_LANDING_SETTLE_SECONDS=0 \
-	  $(UV) run python -m dagster_project.suivi observer
-	FLUX_DATA_DIR=$(DEMO_DIR) $(UV) run python -m dagster_project.demo --scale demo --out $(DEMO_DIR)/raw --vague retard
+	$(DEMO_GEN) --annee 2024 --vague a-l-heure
+	FLUX_HORLOGE=$(DEMO_DEPOT_A_L_HEURE) $(DEMO_VOIT)
+	$(DEMO_GEN) --annee 2024 --vague retard
+	FLUX_HORLOGE=$(DEMO_HORLOGE) $(DEMO_VOIT)
+	$(DEMO_GEN) --annee 2025 --vague a-l-heure --ajout
+	FLUX_HORLOGE=$(DEMO_DEPOT_A_L_HEURE_2025) $(DEMO_VOIT)
 	@touch $@
 
 # One campaign per demo year, oldest first, each on 7 April of the next year (after that year's
@@ -71,6 +81,7 @@ $(DEMO_DIR)/.demo_generee: | sync
 DEMO_HORLOGE_2025 := 2026-04-07T09:00:00
 run: $(DEMO_DIR)/.demo_generee
 	FLUX_DATA_DIR=$(DEMO_DIR) FLUX_HORLOGE=$(DEMO_HORLOGE) $(UV) run python -m dagster_project.campaign run --annee 2024
+	$(DEMO_GEN) --annee 2025 --vague retard
 	FLUX_DATA_DIR=$(DEMO_DIR) FLUX_HORLOGE=$(DEMO_HORLOGE_2025) $(UV) run python -m dagster_project.campaign run --annee 2025
 
 test: sync

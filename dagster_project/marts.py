@@ -20,6 +20,12 @@ BAILLEUR_MARTS = (
     "mart_droits_report",
 )
 # Consolidations across all bailleurs.
-REGIONAL_MARTS = ("mart_regional_reservataire", "mart_regional_territoire")
+REGIONAL_MARTS = (
+    "mart_regional_reservataire",
+    "mart_regional_territoire",
+    # Across years, like for like: the bailleurs published both in N-1 and N.
+    "mart_regional_evolution",
+    "mart_regional_previsionnel_realise",
+)
 # What analysts get as Parquet and in the catalog: every mart plus the tour-level fact.
 PUBLISHED_MODELS = ("fct_tours", *BAILLEUR_MARTS, *REGIONAL_MARTS)

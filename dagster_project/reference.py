@@ -32,3 +32,19 @@ def communes_of_year(annee: int) -> dict[str, str]:
     return {code: code for code in current} | dict(
         historical.select("code_insee", "commune_insee").iter_rows()
     )
+
+
+def codes_no_longer_valid(annee: int) -> dict[str, str]:
+    """Codes of ``ref_communes_historiques`` not valid any more in bilan year ``annee`` → what
+    became of them, in French (the commune that absorbed the place and the last valid year)."""
+    names = dict(load_seed("ref_communes").select("commune_insee", "commune_nom").iter_rows())
+    expired = load_seed("ref_communes_historiques").filter(
+        pl.col("derniere_annee_valide").is_not_null()
+        & (pl.col("derniere_annee_valide").cast(pl.Int32) < annee)
+    )
+    return {
+        code: f"{nom} fait partie de {names.get(commune, commune)} ({commune}) ; "
+        f"ce code n'est valable que jusqu'au bilan {derniere}"
+        for code, nom, commune, derniere in expired.select(
+            "code_insee", "nom", "commune_insee", "derniere_annee_valide").iter_rows()
+    }

@@ -1,8 +1,9 @@
 """Two campaigns in one warehouse: year over year (mart_evolution), forecast against reality
 (mart_previsionnel_realise) and the geography of each year (a code merged since).
 
-A small two-year campaign is written here as CSV rows, ingested and built by the real pipeline
-(ingestion → dbt build); the expected figures are computed from the same rows in plain Python
+A small two-year campaign is written here as CSV rows and run by the campaign command, 2024
+then 2025 (ingestion, dbt, quality, publication, trames; the trames are read back with openpyxl
+as a recipient would); the expected figures are computed from the same rows in plain Python
 (the counting rules of the domain README §3), never by the project's SQL.
 
 - Bailleur A (297341513) drops 2024 and 2025. In 2024 some of its dwellings carry 93059
@@ -15,6 +16,7 @@ A small two-year campaign is written here as CSV rows, ingested and built by the
 from __future__ import annotations
 
 import csv
+import math
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -407,6 +409,171 @@ def test_a_store_written_before_report_ecart_gains_the_column(tmp_path: Path) ->
     pl.DataFrame(schema=old).write_parquet(schema_file)
     store.ensure_schemas(tmp_path)
     assert pl.read_parquet_schema(schema_file)["report_ecart"] == pl.Boolean
+
+
+# ------------------------------------------------------- the trames, read back like a recipient
+
+
+@pytest.fixture(scope="module")
+def trames(warehouse) -> Path:
+    """The trames the two campaign runs wrote (before any test re-runs a year)."""
+    return warehouse.trames
+
+
+EVOLUTION = "Évolution par rapport à 2024"
+RESERVATAIRE_LINES = {
+    "proposes": "Logements proposés",
+    "attribues": "Logements attribués",
+    "repris": "Logements repris par le bailleur après carence",
+    "realise": "Réalisé (attribués + repris imputés)",
+    "droit": "Droit (arrondi)",
+    "ecart": "Écart réalisé − droit",
+}
+TERRITOIRE_LINES = {
+    "flux_brut": "Flux brut",
+    "soustraits": "Logements soustraits du flux",
+    "flux_net": "Flux net",
+    "proposes": "Logements proposés (tous destinataires, hors flux exclu)",
+    "attribues": "Logements attribués (tous destinataires, hors flux exclu)",
+}
+
+
+def printed(figures: dict, niveau: str, code: str) -> dict[str, int | None]:
+    """One year's figures as its bilan prints them: droit rounded half up, écart = réalisé −
+    droit arrondi (the acceptance rule of the trames)."""
+    lines = RESERVATAIRE_LINES if niveau == "RESERVATAIRE" else TERRITOIRE_LINES
+    out = {}
+    for indicateur in lines:
+        value = figures.get((niveau, code, indicateur))
+        out[indicateur] = None if value is None else math.floor(value + 0.5)
+    if niveau == "RESERVATAIRE" and out["droit"] is not None:
+        out["ecart"] = out["realise"] - out["droit"]
+    return out
+
+
+def expected_lines(before: dict, now: dict, niveau: str, code: str) -> dict[str, tuple]:
+    """Line label → (2024, 2025, évolution) of an évolution table."""
+    lines = RESERVATAIRE_LINES if niveau == "RESERVATAIRE" else TERRITOIRE_LINES
+    b, n = printed(before, niveau, code), printed(now, niveau, code)
+    return {
+        label: (b[k], n[k], None if b[k] is None or n[k] is None else n[k] - b[k])
+        for k, label in lines.items()
+    }
+
+
+def shown_lines(table: list[dict]) -> dict[str, tuple]:
+    return {r["Indicateur"]: (r["2024"], r["2025"], r["Évolution"]) for r in table}
+
+
+def across_years_tables(path: Path) -> list[str]:
+    from trames_readback import read_tables
+
+    return [f"{sheet}/{title}" for sheet, tables in read_tables(path).items() for title in tables
+            if title and ("volution" in title or "prévus avec le bilan" in title)]
+
+
+def notice_lines(path: Path) -> set[str]:
+    import openpyxl
+
+    return {c.value for c in openpyxl.load_workbook(path)["Notice"]["A"] if c.value}
+
+
+def test_every_trame_keeps_its_text_inside_its_cells(trames) -> None:
+    import openpyxl
+
+    from dagster_project.documents.layout import clipped
+
+    files = sorted(trames.rglob("*.xlsx"))
+    assert len(files) > 30
+    for path in files:
+        for ws in openpyxl.load_workbook(path).worksheets:
+            assert clipped(ws) == [], (path.relative_to(trames), ws.title)
+
+
+def test_reservataire_trames_show_the_evolution_computed_from_the_rows(trames) -> None:
+    from trames_readback import read_tables
+
+    a_2024, a_2025 = (bilan(c) for c in CAMPAGNES[:2])
+    for code in ("PREF91", "PREF93", "ALS"):
+        sheet = read_tables(trames / "2025" / A / "reservataires" / f"{code}.xlsx")["Bilan"]
+        assert shown_lines(sheet[EVOLUTION]) == expected_lines(a_2024, a_2025, "RESERVATAIRE", code), code
+
+
+def test_no_evolution_block_without_the_previous_year(trames) -> None:
+    """2024 (no 2023) and bailleur B (2025 only): not even an empty table."""
+    from trames_readback import read_tables
+
+    without = [*(trames / "2024").rglob("*.xlsx"), *(trames / "2025" / B).rglob("*.xlsx")]
+    assert len(without) > 10
+    for path in without:
+        assert across_years_tables(path) == [], path.relative_to(trames)
+        assert not [s for s in read_tables(path) if s.startswith("Évolution") or s == "Prévu et réalisé"], path
+        assert not {"Évolution", "Prévu et réalisé"} & notice_lines(path), path
+
+
+def forecast_lines(table: list[dict]) -> dict[str, tuple]:
+    return {r["Catégorie d'opération"]: (r["Prévus pour 2025 (prévisionnel 2024)"], r["Soustraits en 2025"],
+                                          r["Attributions de relogement 2025"]) for r in table}
+
+
+def expected_forecast_lines(forecasts: list[dict[tuple, tuple]], dep: str) -> dict[str, tuple]:
+    """Catégorie label → (prévus, soustraits, attributions) summed over ``forecasts``' bailleurs."""
+    from dagster_project.trames import categories
+
+    lines = {label: (0, 0, 0) for _, label in categories.categories_operation()}
+    labels = dict(categories.categories_operation())
+    for forecast in forecasts:
+        for (_, _, d, cat), values in forecast.items():
+            if d == dep:
+                lines[labels[cat]] = tuple(a + b for a, b in zip(lines[labels[cat]], values, strict=True))
+    lines["Total"] = tuple(sum(v[i] for v in lines.values()) for i in range(3))
+    return lines
+
+
+def test_etat_trames_show_evolution_and_forecast_against_reality(trames) -> None:
+    from trames_readback import read_tables
+
+    a_2024, a_2025 = (bilan(c) for c in CAMPAGNES[:2])
+    forecast_a = {k: v for k, v in expected_forecast().items() if k[0] == A}
+    for dep in ("91", "93"):
+        sheets = read_tables(trames / "2025" / A / "etat" / f"{dep}.xlsx")
+        assert shown_lines(sheets["Évolution"][EVOLUTION]) == expected_lines(a_2024, a_2025, "DEPARTEMENT", dep)
+        (forecast,) = sheets["Prévu et réalisé"].values()
+        assert forecast_lines(forecast) == expected_forecast_lines([forecast_a], dep), dep
+        assert {"Évolution", "Prévu et réalisé"} <= notice_lines(trames / "2025" / A / "etat" / f"{dep}.xlsx")
+
+
+def test_regional_trames_compare_the_same_bailleurs_both_years(trames) -> None:
+    """Like for like: B, published in 2025 only, is in neither side of the regional évolution
+    nor of the forecast against reality; the trame says how many bailleurs are compared."""
+    from trames_readback import all_text, read_tables
+
+    both = {c.siren for c in CAMPAGNES if c.annee == 2024} & {c.siren for c in CAMPAGNES if c.annee == 2025}
+    assert both == {A}
+
+    def summed(annee: int) -> dict:
+        out: dict = defaultdict(float)
+        for c in CAMPAGNES:
+            if c.annee == annee and c.siren in both:
+                for key, value in bilan(c).items():
+                    out[key] += value or 0
+        return out
+
+    before, now = summed(2024), summed(2025)
+    forecasts = [{k: v for k, v in expected_forecast().items() if k[0] in both}]
+    for dep in ("91", "93"):
+        path = trames / "2025" / "regional" / "etat" / f"{dep}.xlsx"
+        sheets = read_tables(path)
+        assert shown_lines(sheets["Bilan consolidé"][EVOLUTION]) == expected_lines(before, now, "DEPARTEMENT", dep)
+        (forecast,) = sheets["Prévu et réalisé"].values()
+        assert forecast_lines(forecast) == expected_forecast_lines(forecasts, dep), dep
+        assert "périmètre constant : 1 bailleur(s) publié(s) en 2024 et en 2025" in all_text(path)
+    synthesis = read_tables(trames / "2025" / "regional" / "synthese_regionale.xlsx")
+    lines = {r["Territoire"]: r for r in synthesis["Évolution territoires"]["Évolution par territoire, 2024 et 2025"]}
+    for dep, nom in (("91", "Essonne"), ("93", "Seine-Saint-Denis")):
+        assert (lines[nom]["Attribués 2024"], lines[nom]["Attribués 2025"]) == (
+            before["DEPARTEMENT", dep, "attribues"], now["DEPARTEMENT", dep, "attribues"])
+    assert across_years_tables(trames / "2024" / "regional" / "synthese_regionale.xlsx") == []
 
 
 # ------------------------------------------------- years kept apart (last: it re-drops a file)

@@ -46,7 +46,8 @@ def test_sources_are_the_ingestion_assets(dbt_assets_def: dg.AssetsDefinition) -
 def test_regional_marts_are_built_after_the_status_of_the_bailleurs(dbt_manifest: Path) -> None:
     regional = regional_dbt_assets()
     assert {k.to_user_string() for k in regional.keys} == {
-        "int_bailleurs_publies", "mart_regional_reservataire", "mart_regional_territoire"}
+        "int_bailleurs_publies", "mart_regional_reservataire", "mart_regional_territoire",
+        "mart_regional_evolution", "mart_regional_previsionnel_realise"}
     assert dg.AssetKey("statut_bailleurs") in regional.dependency_keys
     assert not set(regional.keys) & set(flux_dbt_assets().keys)
     assert regional.op.pool == DUCKDB_WRITER_POOL

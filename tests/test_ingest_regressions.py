@@ -186,6 +186,22 @@ def test_commune_outside_ile_de_france_is_an_error_with_its_row(workspace):
     assert f.statut == "REJETE" and found == [(4, "69123", "COMMUNE_HORS_IDF", "ERREUR")]
 
 
+def test_a_code_of_an_earlier_year_is_not_said_to_be_outside_ile_de_france(workspace):
+    """Regression: a commune code valid in an earlier year only (Dommerville 28131, part of
+    Angerville 91016 since 1974) was reported as « pas une commune d'Île-de-France »; a code
+    outside the region keeps that message, without a word about the year."""
+    header, first, second, *rest = sheets()["logements"]
+    first[1], second[1] = "28131", "69123"
+    write_csv(workspace.landing, "logements", [header, first, second, *rest])
+    (f,) = ingest(workspace).values()
+    found = {r["valeur"]: r for r in anomalies(workspace, f.version).to_dicts()}
+    assert {v: r["regle"] for v, r in found.items()} == {
+        "28131": "COMMUNE_CODE_PERIME", "69123": "COMMUNE_HORS_IDF"}
+    expired, outside = found["28131"]["message"], found["69123"]["message"]
+    assert "Angerville (91016)" in expired and "1974" in expired and "Île-de-France" not in expired
+    assert "n'est pas une commune d'Île-de-France" in outside and "vigueur" not in outside
+
+
 def test_a_file_still_being_written_waits_for_the_next_run(workspace, monkeypatch):
     monkeypatch.setenv("FLUX_LANDING_SETTLE_SECONDS", "0.5")
     path = write_csv(workspace.landing, "logements", sheets()["logements"])
@@ -292,3 +308,19 @@ def test_bytes_changed_after_hashing_are_never_archived_under_the_old_hash(works
     with pytest.raises(StillWriting):
         store.archive(path, workspace.landing, workspace.archive, first, ".csv")
     assert not [f for f in workspace.archive.rglob("*") if f.is_file()]
+
+
+def test_a_convention_on_a_code_merged_since_counts_in_the_rate_sums(workspace):
+    """Regression (parity with quality's rate caps): ingestion ignored a convention on a code
+    valid in the bilan year but merged since (Pierrefitte 93059 in 2024), so 85 % on the
+    département plus 20 % on Pierrefitte passed as at most 100 %."""
+    header, *_ = sheets()["conventions"]
+    rows = [header,
+            ["PREF93", "Préfet 93", "ETAT_PRIORITAIRES", "", "DEPARTEMENT", "93", "25"],
+            ["ALS", "Action Logement Services", "ACTION_LOGEMENT", "824541148", "DEPARTEMENT", "93", "60"],
+            ["VPIE", "Ville de Pierrefitte-sur-Seine", "COMMUNE", "219300597", "COMMUNE", "93059", "20"]]
+    write_csv(workspace.landing, "conventions", rows)
+    (f,) = ingest(workspace).values()
+    found = anomalies(workspace, f.version).filter(pl.col("regle") == "TAUX_SOMME")
+    assert f.statut == "REJETE" and found["valeur"].to_list() == ["département 93"]
+    assert "jusqu'à 105" in found["message"][0] and "93059" in found["message"][0]

@@ -160,6 +160,8 @@ LOGEMENTS = sheets()["logements"]
         (["L1", "9306X", "oui", "3", "PLAI", "1990"], "FORMAT_INVALIDE", "REJETE"),
         (["L1", "93066", "oui", "", "PLAI", "1990"], "PIECES_MANQUANTES", "REJETE"),
         (["L1", "69123", "oui", "3", "PLAI", "1990"], "COMMUNE_HORS_IDF", "REJETE"),
+        # Dommerville, part of Angerville (91016) since 1974: not "outside Île-de-France"
+        (["L1", "28131", "oui", "3", "PLAI", "1990"], "COMMUNE_CODE_PERIME", "REJETE"),
         (["L1", "93066", "oui", "3", "PRÊT MYSTÈRE", "1990"], "VALEUR_NON_REFERENCEE", "ACCEPTE_AVEC_AVERTISSEMENTS"),
     ],
 )

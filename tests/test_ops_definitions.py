@@ -64,6 +64,8 @@ ASSET_KEYS = (
     "mart_previsionnel_droits",
     "mart_previsionnel_realise",
     "mart_recipients",
+    "mart_regional_evolution",
+    "mart_regional_previsionnel_realise",
     "mart_regional_reservataire",
     "mart_regional_territoire",
     "mart_sources",

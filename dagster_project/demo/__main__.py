@@ -1,4 +1,5 @@
-"""CLI: ``python -m dagster_project.demo --scale demo --out DIR [--seed N] [--annee 2024]``."""
+"""CLI: ``python -m dagster_project.demo --scale demo --out DIR [--seed N] [--annee 2024 [2025]]
+[--vague toutes|a-l-heure|retard] [--ajout]``."""
 
 from __future__ import annotations
 
@@ -22,18 +23,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True,
                         help="dossier de sortie (vide, ou sortie précédente du générateur)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="graine")
-    parser.add_argument("--annee", type=int, default=2024, help="année N du bilan")
+    parser.add_argument("--annee", type=int, nargs="+", default=[2024],
+                        help="année(s) N du bilan : plusieurs années côte à côte (mêmes "
+                             "logements, conventions qui évoluent)")
     parser.add_argument("--vague", choices=VAGUES, default="toutes",
                         help="bailleurs écrits : tous, ceux à l'heure, ou les retardataires "
                              "(ajoutés à une sortie « a-l-heure »)")
+    parser.add_argument("--ajout", action="store_true",
+                        help="ajoute ces fichiers à une sortie précédente du générateur au lieu "
+                             "de la remplacer (une autre année)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
-        resume = generate_campaign(args.out, SCALES[args.scale], args.seed, args.annee, args.vague)
+        resume = generate_campaign(args.out, SCALES[args.scale], args.seed, tuple(args.annee),
+                                   args.vague, ajout=args.ajout)
     except DossierRefuse as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
-    print(f"Campagne de démonstration {args.annee} ({args.scale}, graine {args.seed}) écrite "
+    print(f"Campagne de démonstration {', '.join(map(str, args.annee))} ({args.scale}, graine {args.seed}) écrite "
           f"dans {args.out} en {time.perf_counter() - start:.1f} s : {resume}.")
     return 0
 

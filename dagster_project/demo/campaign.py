@@ -15,6 +15,15 @@ from pathlib import Path
 
 import polars as pl
 
+from dagster_project.demo.annees import (
+    PREMIERE_ANNEE,
+    as_dropped,
+    bailleurs_of_year,
+    evolve_conventions,
+    first_year,
+    mises_en_service,
+    year_rng,
+)
 from dagster_project.demo.conventions import generate_conventions
 from dagster_project.demo.logements import generate_logements
 from dagster_project.demo.model import Bailleur, Scale, bailleur_rng, plan_bailleurs
@@ -47,7 +56,7 @@ class DonneesBailleur:
 
 @dataclass
 class Resume:
-    nb_bailleurs: int = 0
+    sirens: set[str] = field(default_factory=set)
     nb_logements: int = 0
     nb_tours: int = 0
     formes: Counter = field(default_factory=Counter)
@@ -59,11 +68,23 @@ class Resume:
                                                                       self.nb_tours))
         return f"{self.nb_bailleurs} bailleurs, {logements} logements, {tours} tours ({formes})"
 
+    @property
+    def nb_bailleurs(self) -> int:
+        return len(self.sirens)
+
 
 def build_bailleur(b: Bailleur, scale: Scale, seed: int, annee: int) -> DonneesBailleur:
+    """One bailleur's year; after its first year (demo/annees.py), the same dwellings and its
+    conventions renegotiated, with tours drawn from the year's own stream."""
     rng = bailleur_rng(seed, b)
-    logements = generate_logements(b, annee, rng)
-    conventions = generate_conventions(b, logements, annee, rng)
+    base = annee if annee <= PREMIERE_ANNEE else min(annee, first_year(b, scale, seed))
+    logements = generate_logements(b, base, rng)
+    conventions = generate_conventions(b, logements, base, rng)
+    if annee != base:
+        rng = year_rng(seed, b, annee)
+        for year in range(base + 1, annee + 1):
+            logements = mises_en_service(logements, b, year, rng)
+            conventions = evolve_conventions(conventions, b)
     tours = generate_tours(logements, conventions, annee, scale, rng)
     previsionnel = generate_previsionnel(logements, tours, b.departements, annee, rng)
     return DonneesBailleur(b, logements, tours, conventions, previsionnel)
@@ -72,7 +93,7 @@ def build_bailleur(b: Bailleur, scale: Scale, seed: int, annee: int) -> DonneesB
 def build_campaign(scale: Scale, seed: int = DEFAULT_SEED, annee: int = 2024
                    ) -> Iterator[DonneesBailleur]:
     """The campaign in memory, one bailleur at a time (an idf2 campaign does not fit at once)."""
-    for b in plan_bailleurs(scale, seed):
+    for b in bailleurs_of_year(scale, seed, annee):
         yield build_bailleur(b, scale, seed, annee)
 
 
@@ -99,35 +120,44 @@ def prepare_output(out: Path) -> None:
 
 
 def generate_campaign(out: Path, scale: Scale, seed: int = DEFAULT_SEED,
-                      annee: int = 2024, vague: str = "toutes") -> Resume:
-    """Write the demo campaign into ``out`` (see ``prepare_output``) and summarise it.
+                      annee: int | tuple[int, ...] = 2024, vague: str = "toutes",
+                      ajout: bool = False) -> Resume:
+    """Write the demo campaign of ``annee`` (one year, or several side by side) into ``out``
+    (see ``prepare_output``) and summarise it.
 
-    ``vague="retard"`` only adds the late bailleurs' files to the generator's own folder."""
+    ``ajout`` (implied by ``vague="retard"``) adds files to the generator's own folder instead
+    of replacing its content: `make run` writes the years and their waves one after the other."""
     out = Path(out)
-    bailleurs = plan_bailleurs(scale, seed)
-    late = {b.siren for b in retardataires(bailleurs)}
-    if vague == "retard":
-        if not (out / MARKER).is_file():
+    annees = (annee,) if isinstance(annee, int) else tuple(annee)
+    late = {b.siren for b in retardataires(plan_bailleurs(scale, seed))}
+    marker = out / MARKER
+    files = sorted(name for a in annees for b in bailleurs_of_year(scale, seed, a)
+                   for name in file_names(b, a))
+    if ajout or vague == "retard":
+        if not marker.is_file():
             raise DossierRefuse(f"« {out} » n'est pas une sortie du générateur : lancez d'abord "
                                 "la vague « a-l-heure ».")
+        meta = json.loads(marker.read_text("utf-8"))
+        meta["annees"] = sorted({*meta.get("annees", [meta.get("annee")]), *annees})
+        meta["fichiers"] = sorted({*meta["fichiers"], *files})
     else:
         prepare_output(out)
         out.mkdir(parents=True, exist_ok=True)
-        files = sorted(name for b in bailleurs for name in file_names(b, annee))
-        # the marker is written first, so that an interrupted run can still be cleaned up
-        (out / MARKER).write_text(json.dumps({
-            "generateur": "python -m dagster_project.demo", "echelle": scale.nom, "graine": seed,
-            "annee": annee, "fichiers": files}, ensure_ascii=False, indent=1) + "\n", "utf-8")
+        meta = {"generateur": "python -m dagster_project.demo", "echelle": scale.nom,
+                "graine": seed, "annee": annees[0], "annees": list(annees), "fichiers": files}
+    # the marker is written first, so that an interrupted run can still be cleaned up
+    marker.write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", "utf-8")
     wanted = {"toutes": lambda b: True, "a-l-heure": lambda b: b.siren not in late,
               "retard": lambda b: b.siren in late}[vague]
     resume = Resume()
-    for b in filter(wanted, bailleurs):
-        data = build_bailleur(b, scale, seed, annee)
-        write_bailleur(out, b, annee, {"logements": data.logements, "tours": data.tours,
-                                       "conventions": data.conventions,
+    for a in annees:
+        for b in filter(wanted, bailleurs_of_year(scale, seed, a)):
+            data = build_bailleur(b, scale, seed, a)
+            write_bailleur(out, b, a, {"logements": as_dropped(data.logements, b, a),
+                                       "tours": data.tours, "conventions": data.conventions,
                                        "previsionnel": data.previsionnel})
-        resume.nb_bailleurs += 1
-        resume.nb_logements += data.logements.height
-        resume.nb_tours += data.tours.height
-        resume.formes[b.forme] += 1
+            resume.sirens.add(b.siren)
+            resume.nb_logements += data.logements.height
+            resume.nb_tours += data.tours.height
+            resume.formes[b.forme] += 1
     return resume

@@ -16,7 +16,7 @@ from dagster_project.ingest.contract import Column, Sheet, accepted_names, heade
 from dagster_project.ingest.parsers import DTYPES, EXPECTED, NON_ASCII_DIGIT, date_problem, parse, siren_key_ok
 from dagster_project.ingest.reader import ROW, RawSheet
 from dagster_project.ingest.text import MAX_CELL_CHARS, clean, fold
-from dagster_project.reference import communes_of_year
+from dagster_project.reference import codes_no_longer_valid, communes_of_year
 
 ANOMALY_SCHEMA = {
     "feuille": pl.String,
@@ -213,13 +213,18 @@ def _column_checks(checks: _Checks, c: Column, written: str, annee: int) -> None
         else:
             outside, detail = (typed < low) | (typed > high), f"de {low:g} à {high:g}"
         checks.add("HORS_PLAGE", typed.is_not_null() & outside, written, raw, detail)
-    if c.values:
-        # A commune: any code valid during the bilan year (reference.communes_of_year).
-        allowed = list(communes_of_year(annee)) if c.type == "commune" else vocabulary.allowed(c)
-        if c.out_of_list == "ERREUR":
-            rule = "VALEUR_INTERDITE"
-        else:
-            rule = "COMMUNE_HORS_IDF" if c.type == "commune" else "VALEUR_NON_REFERENCEE"
+    if c.values and c.type == "commune":
+        # Any code valid during the bilan year (reference.communes_of_year); a code of Île-de-
+        # France that was valid in an earlier year only is not said to be outside the region.
+        outside = typed.is_not_null() & ~typed.is_in(list(communes_of_year(annee)))
+        expired = codes_no_longer_valid(annee)
+        was_valid = typed.is_in(list(expired))
+        checks.add("COMMUNE_CODE_PERIME", outside & was_valid, written, raw,
+                   typed.replace_strict(expired, default=None, return_dtype=pl.String))
+        checks.add("COMMUNE_HORS_IDF", outside & ~was_valid, written, raw)
+    elif c.values:
+        allowed = vocabulary.allowed(c)
+        rule = "VALEUR_INTERDITE" if c.out_of_list == "ERREUR" else "VALEUR_NON_REFERENCEE"
         listed = ", ".join(allowed) if len(allowed) <= _LONG_LIST else f"référentiel {c.values}"
         checks.add(rule, typed.is_not_null() & ~typed.is_in(allowed), written, raw, listed)
 
@@ -376,7 +381,7 @@ def _rules_conventions(checks: _Checks, written: dict, annee: int) -> None:
         pl.col("date_effet") > pl.lit(end).str.to_date())
     checks.add("CONVENTION_HORS_PERIODE", outside.fill_null(False), written["reservataire_code"],
                code, pl.lit(str(annee)))
-    _rate_sums(checks, written)
+    _rate_sums(checks, written, annee)
 
 
 # Rate ceilings per commune: (rule, categories counted or None for all, ceiling in %).
@@ -387,24 +392,36 @@ _CEILINGS = (
 )
 
 
-def _rate_sums(checks: _Checks, written: dict) -> None:
+def _rate_sums(checks: _Checks, written: dict, annee: int) -> None:
     """Sum the rates of every convention covering each commune; report per département.
 
     A commune is covered by conventions on its département, its EPCI, its EPT, itself and
-    (Paris arrondissements) its parent commune.
+    (Paris arrondissements) its parent commune. A convention on a code valid in ``annee`` but
+    merged since (e.g. COMMUNE 93059 in 2024) covers a place of its own inside the commune that
+    absorbed it, also covered by every perimeter of that commune: as quality's rate caps
+    (quality/frames.rate_caps).
     """
-    communes = vocabulary.communes()
-    coverage = pl.concat(
-        [
-            communes.select("commune_insee", "departement",
-                            perimetre_type=pl.lit(kind), perimetre_code=pl.col(col))
-            for kind, col in (("DEPARTEMENT", "departement"), ("COMMUNE", "commune_insee"),
-                              ("COMMUNE", "commune_parent"), ("EPCI", "epci_siren"),
-                              ("EPT", "ept_siren"))
-        ]
-    ).drop_nulls("perimetre_code").unique().lazy()
     conventions = checks.frame.filter(pl.col("taux_flux").is_not_null()).select(
         "perimetre_type", "perimetre_code", "taux_flux", "reservataire_categorie")
+    communes = vocabulary.communes().with_columns(absorbante=pl.col("commune_insee"))
+    merged = pl.DataFrame(
+        [(code, commune) for code, commune in communes_of_year(annee).items() if code != commune],
+        schema={"commune_insee": pl.String, "absorbante": pl.String}, orient="row",
+    ).join(communes.drop("commune_insee"), on="absorbante")
+    named = conventions.filter(pl.col("perimetre_type") == "COMMUNE").select(
+        commune_insee=pl.col("perimetre_code"))
+    places = pl.concat([communes.lazy(),
+                        merged.lazy().join(named, on="commune_insee", how="semi")],
+                       how="diagonal")
+    coverage = pl.concat(
+        [
+            places.select("commune_insee", "departement",
+                          perimetre_type=pl.lit(kind), perimetre_code=pl.col(col))
+            for kind, col in (("DEPARTEMENT", "departement"), ("COMMUNE", "commune_insee"),
+                              ("COMMUNE", "commune_parent"), ("COMMUNE", "absorbante"),
+                              ("EPCI", "epci_siren"), ("EPT", "ept_siren"))
+        ]
+    ).drop_nulls("perimetre_code").unique()
     covered = coverage.join(conventions, on=["perimetre_type", "perimetre_code"])
     state = vocabulary.state_categories()
     for rule, categories, ceiling in _CEILINGS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dagster_project.trames import categories, previsionnel
+from dagster_project.trames import categories, evolution, previsionnel
 from dagster_project.trames.common import bailleur_report, departement_label, split_departements
 from dagster_project.trames.loader import BailleurMarts
 from dagster_project.trames.model import PCT, TEXT, Field, Report, Sheet, Table, table
@@ -19,7 +19,7 @@ from dagster_project.trames.tables import (
     soustraits_table,
     text,
 )
-from dagster_project.trames.territoire import consolidated_sheets, territory_rows
+from dagster_project.trames.territoire import consolidated_sheets, evolution_sheet, territory_rows
 
 
 def flux_table(flux: pl.DataFrame) -> Table:
@@ -168,6 +168,48 @@ def build(b: BailleurMarts, recipient: dict, options: Options) -> Report | None:
     states = state_reservataires(b, dep)
     nom = text(recipient.get("recipient_nom")) or categories.services_etat().get(dep, "État")
     consolidated, ventilations = consolidated_sheets(b, dep, ("DEPARTEMENT",), row)
+    forecast = evolution.forecast_table(
+        evolution.forecast_of(b["mart_previsionnel_realise"], dep), b.annee, dep
+    )
+    sheets = (
+        Sheet(
+            consolidated.name,
+            consolidated.title,
+            (
+                flux_table(b["mart_flux"].filter(pl.col("departement") == dep)),
+                *consolidated.tables,
+            ),
+        ),
+        *evolution_sheet(b, dep, row),
+        Sheet(
+            "Part de l'État",
+            f"Contingents de l'État – {departement_label(dep)}",
+            (
+                state_part_table(states),
+                caps_table(b, states, dep, options),
+                hors_qpv_table(row, options),
+            ),
+            landscape=True,
+        ),
+        ventilations,
+        Sheet(
+            "Soustraits du flux",
+            f"Logements soustraits du flux en {b.annee} et relogements",
+            (soustraits_table(b["mart_soustraits"], [dep]),),
+        ),
+        *(
+            (Sheet("Prévu et réalisé", f"Prévu et réalisé {b.annee} – {departement_label(dep)}",
+                   (forecast,), landscape=True),)
+            if forecast
+            else ()
+        ),
+        Sheet(
+            f"Prévisionnel {b.annee + 1}",
+            f"Prévisionnel {b.annee + 1} – {departement_label(dep)}",
+            previsionnel.departement_tables(b, dep),
+            landscape=True,
+        ),
+    )
     return bailleur_report(
         b,
         recipient,
@@ -193,38 +235,8 @@ def build(b: BailleurMarts, recipient: dict, options: Options) -> Report | None:
             "relogements",
             "previsionnel",
             "droit_indicatif",
+            *evolution.notice_keys(sheets),
             "sources",
         ),
-        sheets=(
-            Sheet(
-                consolidated.name,
-                consolidated.title,
-                (
-                    flux_table(b["mart_flux"].filter(pl.col("departement") == dep)),
-                    *consolidated.tables,
-                ),
-            ),
-            Sheet(
-                "Part de l'État",
-                f"Contingents de l'État – {departement_label(dep)}",
-                (
-                    state_part_table(states),
-                    caps_table(b, states, dep, options),
-                    hors_qpv_table(row, options),
-                ),
-                landscape=True,
-            ),
-            ventilations,
-            Sheet(
-                "Soustraits du flux",
-                f"Logements soustraits du flux en {b.annee} et relogements",
-                (soustraits_table(b["mart_soustraits"], [dep]),),
-            ),
-            Sheet(
-                f"Prévisionnel {b.annee + 1}",
-                f"Prévisionnel {b.annee + 1} – {departement_label(dep)}",
-                previsionnel.departement_tables(b, dep),
-                landscape=True,
-            ),
-        ),
+        sheets=sheets,
     )

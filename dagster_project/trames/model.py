@@ -16,7 +16,7 @@ from typing import Any
 from dagster_project.documents.sheet import DEC, INT, PCT, TEXT  # noqa: F401 (cell formats)
 
 # Bump when the layout of the workbooks changes: every trame is then rewritten.
-TEMPLATE_VERSION = "2"
+TEMPLATE_VERSION = "3"
 
 
 Value = str | int | float | None

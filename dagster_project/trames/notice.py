@@ -65,6 +65,14 @@ INDICATEURS: dict[str, str] = {
     "droit_indicatif": "Droit indicatif N+1 : taux conventionnel × flux net indicatif de "
     "l'année suivante (flux de l'année écoulée diminué des soustractions prévues). Il est "
     "donné à titre indicatif et arrondi à l'unité.",
+    "evolution": "Évolution : chiffres du bilan de l'année à côté de ceux du bilan de l'année "
+    "précédente, tels que chacun les a publiés, et leur différence. L'évolution en % est "
+    "rapportée à la valeur absolue de l'année précédente. Au niveau régional, la comparaison "
+    "porte sur les seuls bailleurs publiés les deux années (périmètre constant).",
+    "prevu_realise": "Prévu et réalisé : logements que le bailleur prévoyait, avec le bilan "
+    "de l'année précédente, de soustraire du flux cette année (prévisionnel), à côté des "
+    "logements effectivement soustraits, par catégorie d'opération ; le taux de réalisation "
+    "est le rapport des soustraits aux prévus.",
     "regional": "Bilan régional : consolidation sur l'ensemble des bailleurs de la campagne "
     "dont les données ont été publiées.",
     "sources": "Traçabilité : la page de garde liste les fichiers déposés par le bailleur dont "

@@ -7,7 +7,7 @@ from dataclasses import replace
 import polars as pl
 
 from dagster_project.suivi.referentiel import NON_REFERENCE
-from dagster_project.trames import categories
+from dagster_project.trames import categories, evolution
 from dagster_project.trames.common import departement_label, safe_stem
 from dagster_project.trames.loader import BailleurMarts
 from dagster_project.trames.model import PCT, TEXT, Field, Ratio, Report, Sheet, Table, table
@@ -129,8 +129,27 @@ def build_all(
     regional marts add up; ``excluded``: the others (SIREN → why), named in a note."""
     reservataires = _year(regional["mart_regional_reservataire"], annee)
     territoires = _year(regional["mart_regional_territoire"], annee)
+    changes = _year(regional.get("mart_regional_evolution", pl.DataFrame()), annee)
+    forecasts = _year(regional.get("mart_regional_previsionnel_realise", pl.DataFrame()), annee)
+    like_for_like = evolution.like_for_like_note(changes, annee)
     per_bailleur = _concat(bailleurs, "mart_bilan_territoire")
     note = _excluded_note(excluded)
+    synthesis = (
+        Sheet(
+            "Réservataires",
+            f"Bilan {annee} par réservataire",
+            (_with_note(reservataires_table(reservataires), note),),
+            landscape=True,
+        ),
+        Sheet(
+            "Territoires",
+            f"Bilan {annee} par territoire",
+            (territoires_table(territoires, "Bilan par territoire, tous bailleurs"),),
+            landscape=True,
+        ),
+        *_evolution_sheets(changes, annee, like_for_like),
+        *_forecast_sheets(forecasts, annee, like_for_like),
+    )
     reports = [
         Report(
             kind="REGIONAL",
@@ -150,21 +169,9 @@ def build_all(
                 "ecart",
                 "flux_brut",
                 "territoire",
+                *evolution.notice_keys(synthesis),
             ),
-            sheets=(
-                Sheet(
-                    "Réservataires",
-                    f"Bilan {annee} par réservataire",
-                    (_with_note(reservataires_table(reservataires), note),),
-                    landscape=True,
-                ),
-                Sheet(
-                    "Territoires",
-                    f"Bilan {annee} par territoire",
-                    (territoires_table(territoires, "Bilan par territoire, tous bailleurs"),),
-                    landscape=True,
-                ),
-            ),
+            sheets=synthesis,
             annee=annee,
             bailleur=TOUS_LES_BAILLEURS,
         )
@@ -185,6 +192,14 @@ def build_all(
             pl.DataFrame([row]), "Bilan consolidé, tous bailleurs", filterable=False
         )
         detail = _with_note(bailleurs_table(lines, "Détail par bailleur"), note)
+        change = evolution.evolution_table(
+            evolution.of(changes, kind, code), annee, kind, note=like_for_like
+        )
+        forecast = (
+            evolution.forecast_table(evolution.forecast_of(forecasts, code), annee, code)
+            if kind == "DEPARTEMENT"
+            else None
+        )
         if kind == "DEPARTEMENT":
             where = dict(
                 kind="REGIONAL_ETAT",
@@ -206,7 +221,7 @@ def build_all(
                 territoire=code,
                 title=nom,
             )
-        reports.append(_territory_report(annee, code, summary, detail, **where))
+        reports.append(_territory_report(annee, code, summary, detail, change, forecast, **where))
     return reports
 
 
@@ -215,6 +230,8 @@ def _territory_report(
     code: str,
     summary: Table,
     detail: Table,
+    change: Table | None,
+    forecast: Table | None,
     *,
     kind: str,
     folder: str,
@@ -222,7 +239,22 @@ def _territory_report(
     title: str,
     **where: str,
 ) -> Report:
-    """The consolidation of one territory over every published bailleur."""
+    """The consolidation of one territory over every published bailleur, its évolution on the
+    same bailleurs of N-1 and N, and (départements) the forecast against reality."""
+    sheets = (
+        Sheet(
+            "Bilan consolidé",
+            f"Bilan {annee} – {title}",
+            (summary, *evolution.present(change), detail),
+            landscape=True,
+        ),
+        *(
+            (Sheet("Prévu et réalisé", f"Prévu et réalisé {annee} – {title}", (forecast,),
+                   landscape=True),)
+            if forecast
+            else ()
+        ),
+    )
     return Report(
         kind=kind,
         relpath=f"regional/{folder}/{safe_stem(code)}.xlsx",
@@ -230,12 +262,53 @@ def _territory_report(
         bailleur=TOUS_LES_BAILLEURS,
         titre=f"Bilan {annee} de la gestion en flux – consolidation {consolidation}, tous bailleurs",
         recipient_code=code,
-        notice=notice("regional", "flux_brut", "territoire", "hors_qpv"),
-        sheets=(
-            Sheet("Bilan consolidé", f"Bilan {annee} – {title}", (summary, detail), landscape=True),
+        notice=notice(
+            "regional", "flux_brut", "territoire", "hors_qpv", *evolution.notice_keys(sheets)
         ),
+        sheets=sheets,
         **where,
     )
+
+
+def _evolution_sheets(changes: pl.DataFrame, annee: int, note: str) -> tuple[Sheet, ...]:
+    """The synthesis' évolution: réservataires and territories, N-1 beside N, a sheet each
+    (their columns differ)."""
+    reservataires = evolution.wide_table(
+        f"Évolution par réservataire, {annee - 1} et {annee}",
+        evolution.of(changes, evolution.RESERVATAIRE),
+        annee,
+        Field("Réservataire", lambda r: text(r["libelle"]), TEXT),
+        ("attribues", "droit", "ecart"),
+        note,
+    )
+    territoires = evolution.wide_table(
+        f"Évolution par territoire, {annee - 1} et {annee}",
+        changes.filter(pl.col("niveau") != evolution.RESERVATAIRE) if changes.height else changes,
+        annee,
+        Field("Territoire", lambda r: text(r["libelle"]), TEXT),
+        ("attribues", "flux_net"),
+        note,
+        TERRITOIRES,
+    )
+    return tuple(
+        Sheet(name, f"Évolution {annee - 1} – {annee} par {what}, tous bailleurs", (t,), landscape=True)
+        for name, what, t in (("Évolution réservataires", "réservataire", reservataires),
+                              ("Évolution territoires", "territoire", territoires))
+        if t is not None
+    )
+
+
+def _forecast_sheets(forecasts: pl.DataFrame, annee: int, note: str) -> tuple[Sheet, ...]:
+    """The synthesis' forecast against reality: one table per département."""
+    if forecasts.is_empty():
+        return ()
+    tables = evolution.present(*(
+        evolution.forecast_table(evolution.forecast_of(forecasts, dep), annee, dep)
+        for dep in sorted(set(forecasts["departement"].to_list()))
+    ))
+    last = tables[-1]
+    tables = (*tables[:-1], _with_note(last, f"{last.note} {note}"))
+    return (Sheet("Prévu et réalisé", f"Prévu et réalisé {annee}, tous bailleurs", tables, landscape=True),)
 
 
 def _year(frame: pl.DataFrame, annee: int) -> pl.DataFrame:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dagster_project.trames import categories
+from dagster_project.trames import categories, evolution
 from dagster_project.trames.common import bailleur_report, split_departements
 from dagster_project.trames.loader import BailleurMarts
 from dagster_project.trames.model import PCT, TEXT, Field, Ratio, Report, Sheet, Table, table
@@ -106,6 +106,32 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
         recipient.get("departement")
     )
     nom = text(recipient.get("recipient_nom")) or text(bilan.get("reservataire_nom")) or code
+    sheets = (
+        Sheet(
+            "Bilan",
+            f"Bilan {b.annee} – {nom}",
+            (
+                bilan_table(bilan),
+                *evolution.present(evolution.evolution_table(
+                    evolution.of(b.rows_of("mart_evolution", "code", code), evolution.RESERVATAIRE),
+                    b.annee,
+                    evolution.RESERVATAIRE,
+                )),
+                perimetres_table(b.rows_of("mart_flux_perimetre", "reservataire_code", code)),
+                tours_table(bilan),
+            ),
+        ),
+        Sheet(
+            "Ventilations",
+            "Logements proposés et attribués : les cinq ventilations réglementaires",
+            breakdown_tables(b.rows_of("mart_bilan_ventilation", "reservataire_code", code)),
+        ),
+        Sheet(
+            "Soustraits du flux",
+            f"Logements soustraits du flux en {b.annee} et relogements",
+            (soustraits_table(b["mart_soustraits"], departements),),
+        ),
+    )
     return bailleur_report(
         b,
         recipient,
@@ -131,27 +157,8 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
             "ventilations",
             "soustraits",
             "relogements",
+            *evolution.notice_keys(sheets),
             "sources",
         ),
-        sheets=(
-            Sheet(
-                "Bilan",
-                f"Bilan {b.annee} – {nom}",
-                (
-                    bilan_table(bilan),
-                    perimetres_table(b.rows_of("mart_flux_perimetre", "reservataire_code", code)),
-                    tours_table(bilan),
-                ),
-            ),
-            Sheet(
-                "Ventilations",
-                "Logements proposés et attribués : les cinq ventilations réglementaires",
-                breakdown_tables(b.rows_of("mart_bilan_ventilation", "reservataire_code", code)),
-            ),
-            Sheet(
-                "Soustraits du flux",
-                f"Logements soustraits du flux en {b.annee} et relogements",
-                (soustraits_table(b["mart_soustraits"], departements),),
-            ),
-        ),
+        sheets=sheets,
     )

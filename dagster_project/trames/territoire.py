@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from dagster_project.trames import evolution
 from dagster_project.trames.common import bailleur_report
 from dagster_project.trames.loader import BailleurMarts
 from dagster_project.trames.model import Report, Sheet, Table
@@ -107,6 +108,19 @@ def consolidated_sheets(
     )
 
 
+def evolution_sheet(b: BailleurMarts, code: str, row: dict) -> tuple[Sheet, ...]:
+    """The territory's figures of N-1 beside N, on a sheet of their own (its columns are not
+    those of the consolidation); none without N-1."""
+    niveau = text(row.get("territoire_type"))
+    change = evolution.evolution_table(
+        evolution.of(b.rows_of("mart_evolution", "code", code), niveau), b.annee, niveau
+    )
+    if change is None:
+        return ()
+    nom = text(row.get("territoire_nom")) or code
+    return (Sheet("Évolution", f"Évolution {b.annee - 1} – {b.annee} – {nom}", (change,)),)
+
+
 def build(b: BailleurMarts, recipient: dict) -> Report | None:
     code = text(recipient.get("territoire_code")) or recipient["recipient_code"]
     types = (
@@ -120,6 +134,8 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
     row = rows.row(0, named=True)
     nom = text(recipient.get("recipient_nom")) or text(row.get("territoire_nom")) or code
     kind = TERRITOIRES.get(text(row.get("territoire_type")), "")
+    consolidated, ventilations = consolidated_sheets(b, code, types, row)
+    sheets = (consolidated, *evolution_sheet(b, code, row), ventilations)
     return bailleur_report(
         b,
         recipient,
@@ -132,7 +148,13 @@ def build(b: BailleurMarts, recipient: dict) -> Report | None:
         perimetre=f"{kind} {nom} ({code}) : logements situés dans les communes du territoire",
         territoire=code,
         notice_keys=(
-            "territoire", "detail_reservataire", "part_etat", "hors_qpv", "ventilations", "sources"
+            "territoire",
+            "detail_reservataire",
+            "part_etat",
+            "hors_qpv",
+            "ventilations",
+            *evolution.notice_keys(sheets),
+            "sources",
         ),
-        sheets=consolidated_sheets(b, code, types, row),
+        sheets=sheets,
     )
