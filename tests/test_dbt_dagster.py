@@ -1,13 +1,16 @@
 """The dbt assets materialized by Dagster on the acceptance campaign: marts, row counts,
-checks, and a [choice] overridden through the run config."""
+checks, a [choice] overridden through the run config, then a re-drop's incremental build
+(one campaign build shared by the module)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
 from dagster_project.defs.automation.partitions import PARTITION_TAG
 from dagster_project.defs.transform import incremental
@@ -15,25 +18,40 @@ from dagster_project.defs.transform.definitions import DbtBuildConfig, defs, flu
 from dagster_project.defs.transform.parse_state import PARTIAL_PARSE
 from dagster_project.ingest.pipeline import discover_partitions, ingest_partitions
 from dagster_project.reference import load_seed
-from dagster_project.settings import Paths
+from dagster_project.settings import Paths, paths
+from tests.conftest import ACCEPTANCE
 
 # Its conventions leave `reprise_imputee` empty: the default rule decides.
 BAILLEUR = "297341513"
 
 
-def test_dagster_builds_the_marts_with_row_counts_checks_and_run_config(
-    acceptance_landing: Paths, dbt_manifest: Path
-) -> None:
-    p = acceptance_landing
-    ingest_partitions(p, discover_partitions(p.landing), run_id="dagster-dbt")
-    config = DbtBuildConfig(vars_json=json.dumps({"reprise_imputee_par_defaut": False}))
+CONFIG = dg.RunConfig(ops={"flux_dbt": DbtBuildConfig(
+    vars_json=json.dumps({"reprise_imputee_par_defaut": False}))})
 
-    result = dg.materialize(
-        [flux_dbt_assets()],
-        resources=defs().resources,
-        run_config=dg.RunConfig(ops={"flux_dbt": config}),
-    )
 
+def dbt_log(p: Paths, result: dg.ExecuteInProcessResult) -> str:
+    [log] = p.dbt_artifacts.glob(f"flux_dbt-{result.run_id[:7]}-*/dbt.log")
+    return log.read_text("utf-8")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path):
+    """The acceptance campaign ingested, then built by Dagster as a campaign does (every
+    partition), with a [choice] overridden through the run config."""
+    data = tmp_path_factory.mktemp("dagster-dbt") / "data"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FLUX_DATA_DIR", str(data))
+        mp.setenv("FLUX_LANDING_DIR", str(data / "raw"))
+        mp.setenv("FLUX_LANDING_SETTLE_SECONDS", "0")
+        p = paths()
+        shutil.copytree(ACCEPTANCE / "landing", p.landing)
+        ingest_partitions(p, discover_partitions(p.landing), run_id="dagster-dbt")
+        result = dg.materialize([flux_dbt_assets()], resources=defs().resources, run_config=CONFIG)
+        yield p, result
+
+
+def test_dagster_builds_the_marts_with_row_counts_checks_and_run_config(built) -> None:
+    p, result = built
     assert result.success
     materialized = {
         e.materialization.asset_key.to_user_string(): e.materialization.metadata
@@ -58,18 +76,18 @@ def test_dagster_builds_the_marts_with_row_counts_checks_and_run_config(
 
 
 def test_the_next_run_starts_from_the_last_parse_state_and_a_redrop_builds_its_partition(
-    acceptance_landing: Paths, dbt_manifest: Path
+    built,
 ) -> None:
-    p = acceptance_landing
-    ingest_partitions(p, discover_partitions(p.landing), run_id="dagster-dbt")
-    logs, key = [], f"{BAILLEUR}_2024"
-    # the campaign, then the landing sensor's run of one partition
-    for tags in ({}, {PARTITION_TAG: key}):
-        result = dg.materialize([flux_dbt_assets()], resources=defs().resources, tags=tags)
-        assert result.success
-        [log] = p.dbt_artifacts.glob(f"flux_dbt-{result.run_id[:7]}-*/dbt.log")
-        logs.append(log.read_text("utf-8"))
-        assert incremental.rebuilt_partitions(p.dbt_artifacts, result.run_id) == tuple(tags.values())
+    p, campaign = built
+    assert campaign.success
+    key = f"{BAILLEUR}_2024"
+    # the landing sensor's run of one partition, with the same vars as the campaign's build
+    redrop = dg.materialize([flux_dbt_assets()], resources=defs().resources, run_config=CONFIG,
+                            tags={PARTITION_TAG: key})
+    assert redrop.success
+    logs = [dbt_log(p, campaign), dbt_log(p, redrop)]
+    assert incremental.rebuilt_partitions(p.dbt_artifacts, campaign.run_id) == ()
+    assert incremental.rebuilt_partitions(p.dbt_artifacts, redrop.run_id) == (key,)
     assert (p.dbt_artifacts / PARTIAL_PARSE).is_file()
     # the partition is not a dbt var: a change of vars would make dbt parse everything again
     assert "Unable to do partial parsing" not in logs[1]
@@ -77,4 +95,3 @@ def test_the_next_run_starts_from_the_last_parse_state_and_a_redrop_builds_its_p
     assert f"(bailleur_siren = '{BAILLEUR}' and annee = 2024)" in logs[1]
     # its seeds are those of the complete build (same fingerprint): not loaded again
     assert "seed file" not in logs[1]
-
