@@ -6,10 +6,7 @@
 -- territory (as mart_regional_territoire); NULL on the side a réservataire or territory is
 -- absent from. Sums of doubles through exact_sum: the same figures give the same bits.
 with paires as (
-    select n.bailleur_siren, n.annee
-    from {{ ref('int_bailleurs_publies') }} as n
-    semi join {{ ref('int_bailleurs_publies') }} as p
-        on p.bailleur_siren = n.bailleur_siren and p.annee = n.annee - 1
+    {{ publies_deux_annees() }}
 ),
 
 identifiants as (

@@ -2,10 +2,7 @@
 -- published both in N-1 (the campaign that carried the prévisionnel of N) and in N, by
 -- département and catégorie d'opération. Like for like, as mart_regional_evolution.
 with paires as (
-    select n.bailleur_siren, n.annee
-    from {{ ref('int_bailleurs_publies') }} as n
-    semi join {{ ref('int_bailleurs_publies') }} as p
-        on p.bailleur_siren = n.bailleur_siren and p.annee = n.annee - 1
+    {{ publies_deux_annees() }}
 )
 
 select
